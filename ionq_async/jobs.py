@@ -1,0 +1,298 @@
+"""`client.jobs`: every call on IonQ v0.4 jobs, as typed async methods."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from yarl import URL
+
+from .errors import IonQError, ResponseValidationError
+from .models import (
+    CloneRequest,
+    Job,
+    JobCost,
+    JobCreated,
+    JobStatus,
+    Noise,
+    Settings,
+    check_job_id,
+)
+from .retry import RetryPolicy
+from .serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
+
+if TYPE_CHECKING:
+    from .client import AsyncIonQ
+
+__all__ = ["Jobs"]
+
+_PROBABILITY_FORMATS = (
+    "ionq.result.probabilities.json.v1",
+    "ionq.result.probabilities.json.v2",
+)
+_MAX_PAGE = 1000
+_Params = list[tuple[str, str]]
+_CREATE_TYPES = ("ionq.circuit.v1", "ionq.qasm3.v1", "ionq.multi-circuit.v1")
+
+
+def _ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
+    if isinstance(job_ids, str):
+        raise TypeError(f"{name} must be a list of job ids, not a single string")
+    ids = list(job_ids)
+    for i, job_id in enumerate(ids):
+        check_job_id(job_id, f"{name}[{i}]")
+    return ids
+
+
+def _clone_body(request: CloneRequest | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if request is not None and not isinstance(request, CloneRequest):
+        raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
+    given = {k: v for k, v in fields.items() if v is not None}
+    if request is None:
+        request = CloneRequest(**given)
+    elif given:
+        request = attrs.evolve(request, **given)
+    return dump_request(request)
+
+
+def _v2_to_flat(payload: Mapping[str, Any]) -> dict[str, float]:
+    """`{"probabilities": {"registers": {reg: {bits: p}}}}` -> `{decimal state: p}`."""
+    registers = payload.get("probabilities", {}).get("registers", {})
+    if not isinstance(registers, dict) or not registers:
+        raise ResponseValidationError("probabilities v2 payload has no registers")
+    register = registers.get("output_all") or next(iter(registers.values()))
+    return {str(int(bits, 2)): float(p) for bits, p in register.items()}
+
+
+class Jobs:
+    """Job operations of one AsyncIonQ client (`client.jobs`)."""
+
+    def __init__(self, client: AsyncIonQ) -> None:
+        self._client = client
+
+    async def _close(self) -> None:
+        """Release background work tied to the client (called by `client.close()`)."""
+
+    async def create(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> JobCreated:
+        """Submit a new job from an `ionq.circuit.v1`, `ionq.qasm3.v1` or multi-circuit payload."""
+        if not isinstance(payload, Mapping):
+            raise TypeError(f"payload must be a mapping, not {type(payload).__name__}")
+        for key in ("type", "backend", "input"):
+            if key not in payload:
+                raise ValueError(f"payload is missing the required field {key!r}")
+        if payload["type"] not in _CREATE_TYPES:
+            raise ValueError(
+                f"payload type must be one of {_CREATE_TYPES}, got {payload['type']!r}"
+            )
+        data = await self._client._request("POST", "/jobs", json_body=dict(payload), retry=retry)
+        return load_job_created(data)
+
+    async def clone(
+        self,
+        job_id: str,
+        request: CloneRequest | None = None,
+        *,
+        parent: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        shots: int | None = None,
+        backend: str | None = None,
+        session_id: str | None = None,
+        settings: Settings | None = None,
+        dry_run: bool | None = None,
+        noise: Noise | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> JobCreated:
+        """Create a new job from `job_id`'s circuit; every field left unset is inherited."""
+        check_job_id(job_id)
+        body = _clone_body(request, dict(_locals_fields(locals())))
+        data = await self._client._request(
+            "POST", f"/jobs/{job_id}/clone", json_body=body, retry=retry
+        )
+        return load_job_created(data)
+
+    async def move(
+        self,
+        job_id: str,
+        request: CloneRequest | None = None,
+        *,
+        parent: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        shots: int | None = None,
+        backend: str | None = None,
+        session_id: str | None = None,
+        settings: Settings | None = None,
+        dry_run: bool | None = None,
+        noise: Noise | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> JobCreated:
+        """Clone `job_id` and cancel it in one request (409 if it can no longer be canceled)."""
+        check_job_id(job_id)
+        body = _clone_body(request, dict(_locals_fields(locals())))
+        data = await self._client._request(
+            "POST", f"/jobs/{job_id}/move", json_body=body, retry=retry
+        )
+        return load_job_created(data)
+
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
+        """Read one job."""
+        check_job_id(job_id)
+        return load_job(await self._client._request("GET", f"/jobs/{job_id}", retry=retry))
+
+    async def list(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        limit: int | None = None,
+        ids: Iterable[str] | None = None,
+        target: str | Iterable[str] | None = None,
+        session_id: str | None = None,
+        parent_job_id: str | None = None,
+        submitter_id: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> AsyncIterator[Job]:
+        """Every job matching the filters, newest first, following `next` across pages.
+
+        `limit` is the page size, not a cap on the total.
+        """
+        params: _Params = []
+        if ids is not None:
+            params += [("ids", i) for i in _ids(ids, "ids")]
+        if status is not None:
+            params.append(("status", str(JobStatus(status))))
+        if target is not None:
+            params.append(("target", target if isinstance(target, str) else ",".join(target)))
+        if session_id is not None:
+            params.append(("session_id", session_id))
+        if parent_job_id is not None:
+            params.append(("parent_job_id", check_job_id(parent_job_id, "parent_job_id")))
+        if submitter_id is not None:
+            params.append(("submitter_id", submitter_id))
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_PAGE:
+                raise ValueError(f"limit must be an int page size in 1..{_MAX_PAGE}, got {limit!r}")
+            params.append(("limit", str(limit)))
+        seen_cursors: set[str] = set()
+        page: _Params | None = params
+        while page is not None:
+            data = await self._client._request("GET", "/jobs", params=page, retry=retry)
+            jobs, cursor = load_jobs(data)
+            for job in jobs:
+                yield job
+            if cursor in seen_cursors:
+                raise ResponseValidationError(f"the server repeated the page cursor {cursor!r}")
+            if cursor is not None:
+                seen_cursors.add(cursor)
+            page = None if cursor is None else [*params, ("next", cursor)]
+
+    async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> None:
+        """Cancel a job that has not finished."""
+        check_job_id(job_id)
+        await self._client._request("PUT", f"/jobs/{job_id}/status/cancel", retry=retry)
+
+    async def cancel_many(
+        self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> None:
+        """Cancel several jobs in one request."""
+        ids = _ids(job_ids)
+        if ids:
+            await self._client._request(
+                "PUT", "/jobs/status/cancel", json_body={"ids": ids}, retry=retry
+            )
+
+    async def delete(self, job_id: str, *, retry: RetryPolicy | None = None) -> None:
+        """Delete a job."""
+        check_job_id(job_id)
+        await self._client._request("DELETE", f"/jobs/{job_id}", retry=retry)
+
+    async def delete_many(
+        self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> None:
+        """Delete several jobs in one request."""
+        ids = _ids(job_ids)
+        if ids:
+            await self._client._request("DELETE", "/jobs", json_body={"ids": ids}, retry=retry)
+
+    async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
+        """A job's estimated and actual cost."""
+        check_job_id(job_id)
+        return load_job_cost(
+            await self._client._request("GET", f"/jobs/{job_id}/cost", retry=retry)
+        )
+
+    async def probabilities(
+        self,
+        job_id: str,
+        *,
+        sharpen: bool | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> dict[str, float]:
+        """A completed job's probabilities as `{decimal state: probability}` (qubit 0 = bit 0).
+
+        It follows whichever the job offers: a probabilities artifact (v1 or v2 format) or
+        the legacy `results.probabilities.url`.
+        """
+        job = await self.get(job_id, retry=retry)
+        results = job.results or {}
+        if sharpen is None:
+            for fmt in _PROBABILITY_FORMATS:
+                entry = results.get(fmt)
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                    return await self._artifact_probabilities(job_id, entry["id"], fmt, retry)
+        legacy = results.get("probabilities")
+        url = legacy.get("url") if isinstance(legacy, dict) else None
+        path, params = self._result_path(url, job_id)
+        if sharpen is not None:
+            params.append(("sharpen", "true" if sharpen else "false"))
+        data = await self._client._request("GET", path, params=params, retry=retry)
+        return _flat(data)
+
+    async def _artifact_probabilities(
+        self, job_id: str, artifact_id: str, fmt: str, retry: RetryPolicy | None
+    ) -> dict[str, float]:
+        path = f"/jobs/{job_id}/artifacts/{URL.build(path=artifact_id).raw_path.lstrip('/')}"
+        data = await self._client._request("GET", path, retry=retry)
+        if fmt.endswith(".v2") or (isinstance(data, dict) and "probabilities" in data):
+            if not isinstance(data, dict):
+                raise ResponseValidationError("probabilities v2 artifact is not an object")
+            return _v2_to_flat(data)
+        return _flat(data)
+
+    def _result_path(self, url: object, job_id: str) -> tuple[str, _Params]:
+        """The path (under base_url) of a legacy result URL; refuse other hosts."""
+        if not isinstance(url, str) or not url:
+            return f"/jobs/{job_id}/results/probabilities", []
+        base = URL(self._client.base_url)
+        target = URL(url)
+        origin = (target.scheme, target.host, target.port)
+        if target.is_absolute() and origin != (base.scheme, base.host, base.port):
+            raise IonQError(
+                f"refusing to send the API key to {target.scheme}://{target.host}: the "
+                f"result URL is not on {base.host}"
+            )
+        path = target.path
+        prefix = base.path.rstrip("/")
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            path = path[len(prefix) :]
+        return path, list(target.query.items())
+
+
+def _flat(data: Any) -> dict[str, float]:
+    if not isinstance(data, dict):
+        raise ResponseValidationError("probabilities are not a JSON object")
+    try:
+        return {str(k): float(v) for k, v in data.items()}
+    except (TypeError, ValueError) as exc:
+        raise ResponseValidationError(f"probabilities are not numbers: {exc}") from exc
+
+
+def _locals_fields(scope: dict[str, Any]) -> dict[str, Any]:
+    """The CloneRequest fields among a method's locals."""
+    return {f.name: scope[f.name] for f in attrs.fields(CloneRequest)}

@@ -1,0 +1,161 @@
+"""The one cattrs converter: every mapping between IonQ JSON and the models lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from .errors import ResponseValidationError
+from .models import (
+    CloneRequest,
+    Compilation,
+    ErrorMitigation,
+    Failure,
+    Job,
+    JobCost,
+    JobCreated,
+    JobStatus,
+    Noise,
+    Settings,
+)
+
+__all__ = ["converter", "dump_request", "load_job", "load_job_created", "load_jobs", "structure"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter()
+
+
+def _status(value: Any, _: Any) -> JobStatus | str:
+    """A known status as a member; an unknown one kept as its raw string."""
+    if isinstance(value, JobStatus):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"status must be a string, got {value!r}")
+    try:
+        return JobStatus(value)
+    except ValueError:
+        return value
+
+
+def _optional_status(value: Any, _: Any) -> JobStatus | str | None:
+    return None if value is None else _status(value, None)
+
+
+def _datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        from datetime import UTC
+
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        raise TypeError(f"timestamp must be an ISO-8601 string, got {value!r}")
+    return datetime.fromisoformat(value)
+
+
+def _failure(value: Any, _: Any) -> Failure | None:
+    """v0.4 `{code, message}`, falling back to the legacy `{error, code}` shape."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Failure(code="Unknown", message=value)
+    if not isinstance(value, dict):
+        raise TypeError(f"failure must be an object, got {value!r}")
+    message = value.get("message") or value.get("error") or ""
+    return Failure(code=str(value.get("code") or "Unknown"), message=str(message))
+
+
+def _noise(value: Any, _: Any) -> Noise | None:
+    if not isinstance(value, dict) or not isinstance(value.get("model"), str):
+        return None
+    seed = value.get("seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    return Noise(model=value["model"], seed=seed if seed is None or abs(seed) < 2**31 else None)
+
+
+def _string_tuple(value: Any, _: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
+
+
+def _loose_dict(value: Any, _: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _nullable_dict(value: Any, _: Any) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, dict) else None
+
+
+converter.register_structure_hook(JobStatus | str, _status)
+converter.register_structure_hook(JobStatus | str | None, _optional_status)
+converter.register_structure_hook(datetime, _datetime)
+converter.register_structure_hook(Failure | None, _failure)
+converter.register_structure_hook(Noise | None, _noise)
+converter.register_structure_hook(tuple[str, ...] | None, _string_tuple)
+converter.register_structure_hook_func(lambda t: t == dict[str, Any], _loose_dict)
+converter.register_structure_hook_func(lambda t: t == dict[str, Any] | None, _nullable_dict)
+converter.register_structure_hook(Job, make_dict_structure_fn(Job, converter))
+
+
+def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """An unstructure hook that drops unset (None) fields and empty nested objects."""
+    base = make_dict_unstructure_fn(cls, converter)
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in base(value).items()
+            if v is not None and not (v == {} and attrs.has(type(getattr(value, k))))
+        }
+
+    return unstructure
+
+
+for _cls in (Noise, ErrorMitigation, Compilation, Settings, CloneRequest):
+    converter.register_unstructure_hook(_cls, _omit_unset(_cls))
+
+
+def dump_request(request: CloneRequest) -> dict[str, Any]:
+    """The JSON body for a clone/move: set fields only, so the rest is inherited."""
+    body: dict[str, Any] = converter.unstructure(request)
+    return body
+
+
+def structure(data: Any, cls: type[T], *, what: str | None = None) -> T:
+    """Structure `data` as `cls`, raising ResponseValidationError with a readable reason."""
+    try:
+        result: T = converter.structure(data, cls)
+        return result
+    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, cattrs.BaseValidationError):
+            reason = "; ".join(cattrs.transform_error(exc))
+        else:
+            reason = str(exc)
+        raise ResponseValidationError(
+            f"unexpected {what or cls.__name__} in response: {reason}"
+        ) from exc
+
+
+def _loader(cls: type[T]) -> Callable[[Any], T]:
+    def load(data: Any) -> T:
+        return structure(data, cls)
+
+    return load
+
+
+load_job = _loader(Job)
+load_job_created = _loader(JobCreated)
+load_job_cost = _loader(JobCost)
+
+
+def load_jobs(data: Any) -> tuple[list[Job], str | None]:
+    """A `GET /jobs` page: its jobs and the `next` cursor (None on the last page)."""
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+        raise ResponseValidationError("unexpected job list in response: no `jobs` array")
+    nxt = data.get("next")
+    return [load_job(item) for item in data["jobs"]], nxt if isinstance(nxt, str) and nxt else None
