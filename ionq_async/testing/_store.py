@@ -1,0 +1,329 @@
+"""Job records, time-derived lifecycle and the newest-first job store."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import contextlib
+import random
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ._sim import UnsupportedCircuit, count_qubits, simulate
+
+FateStatus = Literal["completed", "failed", "canceled"]
+TERMINAL = frozenset({"completed", "failed", "canceled"})
+FAILURE_CODES = [
+    "InvalidInput",
+    "CompilationError",
+    "ContractExpiredError",
+    "DebiasingError",
+    "InternalError",
+    "NotEnoughQubits",
+    "OptimizationError",
+    "PreflightError",
+    "QuantumCircuitComplexityError",
+    "QuantumComputerError",
+    "QuotaExhaustedError",
+    "SimulationError",
+    "SimulationTimeout",
+    "SystemCancel",
+    "TooLongPredictedExecutionTime",
+    "TooManyControls",
+    "TooManyGates",
+    "TooManyShots",
+    "UnknownBillingError",
+    "UnsupportedGate",
+]
+PROBS_V2 = "ionq.result.probabilities.json.v2"
+SUBMITTER_ID = "64b03577072d45001c85e9c4"
+PROJECT_ID = "1333d459-cf47-4a5e-acc1-8d4eb4f7b025"
+
+
+@dataclass(frozen=True)
+class Fate:
+    """How a job ends: ``completed``, ``failed`` (with a spec failure code) or ``canceled``."""
+
+    status: FateStatus = "completed"
+    code: str = "InternalError"
+    message: str = "The job failed in the emulator."
+
+    @classmethod
+    def failed(cls, code: str = "InternalError", message: str | None = None) -> Fate:
+        """A failure with ``code`` from the spec's Failure enum."""
+        if code not in FAILURE_CODES:
+            raise ValueError(f"{code!r} is not a failure code of the v0.4 spec")
+        return cls("failed", code, message or f"Emulated failure: {code}.")
+
+    @classmethod
+    def coerce(cls, fate: Fate | str) -> Fate:
+        """Accept a Fate or one of the strings completed/failed/canceled."""
+        if isinstance(fate, Fate):
+            return fate
+        if fate not in TERMINAL:
+            raise ValueError(f"unknown fate {fate!r}")
+        return cls(fate)  # type: ignore[arg-type]
+
+
+def iso(ts: float) -> str:
+    """ISO-8601 UTC timestamp with milliseconds and ``Z``."""
+    dt = datetime.fromtimestamp(ts, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+@dataclass(eq=False)
+class Job:
+    """One emulated job; status is derived from ``created`` and ``durations`` when read."""
+
+    id: str
+    seq: int
+    created: float
+    durations: tuple[float, float, float]
+    fate: Fate
+    type: str
+    backend: str
+    input: dict[str, Any]
+    name: str | None = None
+    metadata: dict[str, str] | None = None
+    shots: int = 100
+    session_id: str | None = None
+    parent_job_id: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
+    noise: dict[str, Any] | None = None
+    cloned_from: str | None = None
+    canceled_at: float | None = None
+    deleted: bool = False
+    _probs: dict[int, float] | None = field(default=None, repr=False)
+
+    @property
+    def ends_at(self) -> float:
+        """Clock time at which the job reaches its fate (unless canceled before)."""
+        return self.created + sum(self.durations)
+
+    def status_at(self, now: float) -> str:
+        """Status of the job at clock time ``now``."""
+        if self.canceled_at is not None and self.canceled_at < self.ends_at:
+            return "canceled"
+        t = now - self.created
+        d0, d1, d2 = self.durations
+        if t < d0:
+            return "submitted"
+        if t < d0 + d1:
+            return "ready"
+        if t < d0 + d1 + d2:
+            return "started"
+        return self.fate.status
+
+    @property
+    def qubits(self) -> int:
+        """Number of qubits of the circuit (0 when unknown)."""
+        circuit = self.input.get("circuit")
+        if isinstance(circuit, list):
+            return count_qubits(circuit, self.input.get("qubits"))
+        return int(self.input.get("qubits", 0) or 0)
+
+    def probabilities(self) -> dict[int, float]:
+        """Exact probabilities (cached); circuits that cannot be simulated give ``{0: 1.0}``."""
+        if self._probs is None:
+            circuit = self.input.get("circuit")
+            probs = {0: 1.0}
+            if self.input.get("gateset") == "qis" and isinstance(circuit, list):
+                with contextlib.suppress(UnsupportedCircuit):
+                    probs = simulate(circuit, self.input.get("qubits"))
+            self._probs = probs
+        return self._probs
+
+    def to_json(self, now: float, base: str, *, listing: bool = False) -> dict[str, Any]:
+        """The job as IonQ serves it (GetJobResponse, or BaseJob when ``listing``)."""
+        status = self.status_at(now)
+        d0, d1, d2 = self.durations
+        started = self.created + d0 + d1
+        terminal = status in TERMINAL
+        end = self.canceled_at if status == "canceled" and self.canceled_at else self.ends_at
+        circuit = self.input.get("circuit")
+        gates = circuit if isinstance(circuit, list) else []
+        two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
+        body: dict[str, Any] = {
+            "id": self.id,
+            "status": status,
+            "type": self.type,
+            "backend": self.backend,
+            "dry_run": self.dry_run,
+            "cost_model": "QCT",
+            "submitter_id": SUBMITTER_ID,
+            "project_id": PROJECT_ID,
+            "parent_job_id": self.parent_job_id,
+            "session_id": self.session_id,
+            "metadata": self.metadata,
+            "name": self.name,
+            "submitted_at": iso(self.created),
+            "started_at": iso(started) if now >= started and started <= end else None,
+            "completed_at": iso(end) if terminal else None,
+            "predicted_wait_time_ms": None if terminal else int((d0 + d1) * 1000),
+            "predicted_execution_duration_ms": None if terminal else int(d2 * 1000),
+            "execution_duration_ms": int(d2 * 1000) if status == "completed" else None,
+            "shots": self.shots,
+            "failure": (
+                {"code": self.fate.code, "message": self.fate.message}
+                if status == "failed"
+                else None
+            ),
+            "output": {},
+            "settings": self.settings,
+            "stats": {
+                "qubits": self.qubits,
+                "circuits": 1,
+                "gate_counts": {"1q": len(gates) - two_q, "2q": two_q},
+            },
+            "results": self._results(base) if status == "completed" and not self.dry_run else None,
+        }
+        if self.backend == "simulator":
+            body["noise"] = self.noise or {"model": "ideal"}
+        if not listing:
+            body["child_job_ids"] = None
+        return body
+
+    def _results(self, base: str) -> dict[str, Any]:
+        return {
+            "probabilities": {"url": f"{base}/jobs/{self.id}/results/probabilities"},
+            PROBS_V2: {"id": PROBS_V2, "format": PROBS_V2, "media_type": "application/json"},
+        }
+
+
+def _all_qubits(gate: Any) -> set[int]:
+    qs: set[int] = set()
+    if isinstance(gate, dict):
+        for key in ("target", "control"):
+            if key in gate:
+                qs.add(int(gate[key]))
+        for key in ("targets", "controls"):
+            qs.update(int(q) for q in gate.get(key, []))
+    return qs
+
+
+def encode_cursor(seq: int) -> str:
+    """Opaque pagination cursor for a position in the store."""
+    return base64.urlsafe_b64encode(f"ionq-emu:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Inverse of :func:`encode_cursor`; raises ValueError on garbage."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("bad cursor") from exc
+    prefix, _, seq = raw.partition(":")
+    if prefix != "ionq-emu" or not seq.isdigit():
+        raise ValueError("bad cursor")
+    return int(seq)
+
+
+class JobStore:
+    """Jobs by id, plus newest-first orderings (all jobs, per backend/session/parent/source)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self.by_id: dict[str, Job] = {}
+        self._order: list[Job] = []
+        self._index: dict[tuple[str, str], list[Job]] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def new_id(self) -> str:
+        """A random (seeded) UUID4 string."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def insert(self, job: Job) -> None:
+        """Add a job; O(1)."""
+        self.by_id[job.id] = job
+        self._order.append(job)
+        for key in self._keys(job):
+            self._index.setdefault(key, []).append(job)
+
+    def delete(self, job: Job) -> None:
+        """Remove a job from lookups (orderings skip it lazily)."""
+        job.deleted = True
+        self.by_id.pop(job.id, None)
+
+    def clones_of(self, src_id: str) -> list[Job]:
+        """Jobs cloned or moved from ``src_id``, oldest first."""
+        return [j for j in self._index.get(("src", src_id), []) if not j.deleted]
+
+    @staticmethod
+    def _keys(job: Job) -> Iterator[tuple[str, str]]:
+        yield ("target", job.backend)
+        if job.session_id:
+            yield ("session", job.session_id)
+        if job.parent_job_id:
+            yield ("parent", job.parent_job_id)
+        if job.cloned_from:
+            yield ("src", job.cloned_from)
+
+    def page(
+        self,
+        *,
+        now: float,
+        limit: int,
+        before: int | None,
+        ids: list[str] | None = None,
+        status: str | None = None,
+        targets: list[str] | None = None,
+        session_id: str | None = None,
+        parent_job_id: str | None = None,
+    ) -> tuple[list[Job], int | None]:
+        """Up to ``limit`` jobs newest first, older than cursor ``before``; and the next cursor."""
+        sources: list[list[Job]]
+        if ids is not None:
+            found = {self.by_id[i].seq: self.by_id[i] for i in ids if i in self.by_id}
+            sources = [[found[s] for s in sorted(found)]]
+        elif session_id is not None:
+            sources = [self._index.get(("session", session_id), [])]
+        elif parent_job_id is not None:
+            sources = [self._index.get(("parent", parent_job_id), [])]
+        elif targets:
+            sources = [self._index.get(("target", t), []) for t in dict.fromkeys(targets)]
+        else:
+            sources = [self._order]
+
+        def keep(job: Job) -> bool:
+            return (
+                not job.deleted
+                and (status is None or job.status_at(now) == status)
+                and (not targets or job.backend in targets)
+                and (session_id is None or job.session_id == session_id)
+                and (parent_job_id is None or job.parent_job_id == parent_job_id)
+            )
+
+        out: list[Job] = []
+        for job in _merge_desc(sources, before):
+            if keep(job):
+                if len(out) == limit:
+                    return out, out[-1].seq
+                out.append(job)
+        return out, None
+
+
+def _merge_desc(sources: list[list[Job]], before: int | None) -> Iterable[Job]:
+    """Jobs of seq-ascending lists, merged newest first, starting below ``before``."""
+    pos = [
+        len(s) if before is None else bisect.bisect_left(s, before, key=lambda j: j.seq)
+        for s in sources
+    ]
+    while True:
+        best = -1
+        for k, s in enumerate(sources):
+            if pos[k] > 0 and (best < 0 or s[pos[k] - 1].seq > sources[best][pos[best] - 1].seq):
+                best = k
+        if best < 0:
+            return
+        pos[best] -= 1
+        yield sources[best][pos[best]]
+
+
+FateHook = Callable[[Job], "Fate | str | None"]
