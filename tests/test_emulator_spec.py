@@ -1,0 +1,205 @@
+"""Every emulator response body validates against IonQ's official OpenAPI v0.4 schemas."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from ionq_async.testing import FakeIonQ, Fault
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "ionq-openapi-v0.4.json"
+BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
+Check = Callable[[str, Any], None]
+
+
+def _to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 -> JSON Schema: ``nullable`` becomes a null type; custom formats dropped."""
+    if isinstance(node, list):
+        return [_to_json_schema(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _to_json_schema(v) for k, v in node.items() if k != "nullable"}
+    # `format` is a keyword only as a string beside `type`; in ArtifactDescriptor it is a property.
+    if isinstance(node.get("format"), str) and "type" in node:
+        out.pop("format")
+    if node.get("nullable") is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@pytest.fixture(scope="module")
+def check() -> Check:
+    if not SPEC_PATH.exists():
+        pytest.skip(
+            f"IonQ OpenAPI spec not found at {SPEC_PATH}: spec conformance needs ../shared "
+            "beside the repo"
+        )
+    spec = _to_json_schema(json.loads(SPEC_PATH.read_text()))
+    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:ionq", resource)
+
+    def validate(schema: str, body: Any) -> None:
+        ref = {"$ref": f"urn:ionq#/components/schemas/{schema}"}
+        Draft202012Validator(ref, registry=registry).validate(body)
+
+    return validate
+
+
+def strip_legacy(job: dict[str, Any]) -> dict[str, Any]:
+    """Drop legacy ``{url}`` results entries.
+
+    The live server sends them beside artifact descriptors; the Sept 2026 spec no longer lists them.
+    """
+    results = job.get("results")
+    if isinstance(results, dict):
+        kept = {k: v for k, v in results.items() if not (isinstance(v, dict) and "url" in v)}
+        return {**job, "results": kept}
+    return job
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeIonQ]:
+    async with FakeIonQ(durations=(5.0, 5.0, 5.0)) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(fake: FakeIonQ) -> AsyncIterator[aiohttp.ClientSession]:
+    headers = {"Authorization": f"apiKey {fake.api_key}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        yield session
+
+
+async def call(
+    http: aiohttp.ClientSession, fake: FakeIonQ, method: str, path: str, **kw: Any
+) -> tuple[int, Any]:
+    async with http.request(method, fake.base_url + path, **kw) as resp:
+        return resp.status, await resp.json()
+
+
+def test_converter_handles_nullable_and_format_property() -> None:
+    node = {
+        "properties": {"format": {"type": "string"}, "n": {"type": "integer", "format": "int32"}},
+        "x": {"allOf": [{"$ref": "#/a"}], "nullable": True},
+    }
+    out = _to_json_schema(node)
+    assert out["properties"]["format"] == {"type": "string"}
+    assert out["properties"]["n"] == {"type": "integer"}
+    assert out["x"] == {"anyOf": [{"allOf": [{"$ref": "#/a"}]}, {"type": "null"}]}
+
+
+async def test_jobs_in_every_state_match_get_and_list_schemas(
+    fake: FakeIonQ, http: aiohttp.ClientSession, check: Check
+) -> None:
+    jobs = [
+        fake.add_job(name="bell", circuit=BELL, shots=1000, metadata={"k": "v"}),
+        fake.add_job(status="ready"),
+        fake.add_job(status="started", backend="qpu.forte-1"),
+        fake.add_job(status="completed", settings={"error_mitigation": {"debiasing": True}}),
+        fake.add_job(status="completed", dry_run=True, noise={"model": "aria-1", "seed": 3}),
+        fake.add_job(failure_code="TooManyGates", status="failed"),
+        fake.add_job(status="canceled"),
+        fake.add_job(type="ionq.qasm3.v1", input={"data": "OPENQASM 3;"}, status="completed"),
+    ]
+    fake.cancel(jobs[0].id)
+    statuses = set()
+    for job in jobs:
+        status, body = await call(http, fake, "GET", f"/jobs/{job.id}")
+        assert status == 200
+        check("GetJobResponse", strip_legacy(body))
+        check("SingleCircuitJob", strip_legacy(body))
+        statuses.add(body["status"])
+    assert statuses == {"ready", "started", "completed", "failed", "canceled"}
+    _, completed = await call(http, fake, "GET", f"/jobs/{jobs[3].id}")
+    with pytest.raises(ValidationError):
+        check("SingleCircuitJob", completed)
+    with pytest.raises(ValidationError):
+        check("SingleCircuitJob", {k: v for k, v in body.items() if k != "child_job_ids"})
+    status, page = await call(http, fake, "GET", "/jobs", params={"limit": "5"})
+    check("GetJobsResponse", {**page, "jobs": [strip_legacy(j) for j in page["jobs"]]})
+    assert page["next"] is not None
+
+
+async def test_mutations_match_schemas(
+    fake: FakeIonQ, http: aiohttp.ClientSession, check: Check
+) -> None:
+    src, other = fake.add_job(), fake.add_job()
+    payload = {
+        "type": "ionq.circuit.v1",
+        "backend": "simulator",
+        "input": {"gateset": "qis", "circuit": BELL},
+    }
+    for method, path, body, schema in [
+        ("POST", "/jobs", payload, "JobCreationResponse"),
+        ("POST", f"/jobs/{src.id}/clone", {"shots": 10}, "JobCreationResponse"),
+        ("POST", f"/jobs/{src.id}/move", {}, "JobCreationResponse"),
+        ("GET", f"/jobs/{src.id}/cost", None, "GetJobCostResponse"),
+        ("PUT", f"/jobs/{other.id}/status/cancel", None, "JobCanceledResponse"),
+        ("PUT", "/jobs/status/cancel", {"ids": [other.id]}, "JobsCanceledResponse"),
+        ("DELETE", f"/jobs/{other.id}", None, "JobDeletedResponse"),
+        ("DELETE", "/jobs", {"ids": [src.id]}, "JobsDeletedResponse"),
+        ("GET", "/whoami", None, "Whoami"),
+    ]:
+        status, answer = await call(http, fake, method, path, json=body)
+        assert status in (200, 201), (path, answer)
+        check(schema, answer)
+
+
+async def test_results_and_artifacts_match_schemas(
+    fake: FakeIonQ, http: aiohttp.ClientSession, check: Check
+) -> None:
+    job = fake.add_job(circuit=BELL, status="completed")
+    _, v1 = await call(http, fake, "GET", f"/jobs/{job.id}/results/probabilities")
+    check("IonqResultProbabilitiesJsonV1", v1)
+    _, body = await call(http, fake, "GET", f"/jobs/{job.id}")
+    for key, descriptor in strip_legacy(body)["results"].items():
+        check("ArtifactDescriptor", descriptor)
+        _, payload = await call(http, fake, "GET", f"/jobs/{job.id}/artifacts/{descriptor['id']}")
+        assert key == "ionq.result.probabilities.json.v2"
+        check("IonqResultProbabilitiesJsonV2", payload)
+    _, cost = await call(http, fake, "GET", f"/jobs/{job.id}/cost")
+    check("GetJobCostResponse", cost)
+
+
+async def test_backends_match_schema(
+    fake: FakeIonQ, http: aiohttp.ClientSession, check: Check
+) -> None:
+    status, backends = await call(http, fake, "GET", "/backends")
+    assert status == 200 and len(backends) >= 2
+    for backend in backends:
+        check("Backend", backend)
+
+
+async def test_error_bodies_match_schemas(
+    fake: FakeIonQ, http: aiohttp.ClientSession, check: Check
+) -> None:
+    done = fake.add_job(status="completed")
+    fake.faults.add("get_job", Fault.rate_limited(1)).add("get_job", Fault.http(503))
+    for method, path, body, code in [
+        ("POST", f"/jobs/{done.id}/clone", {"shots": -1}, 400),
+        ("GET", f"/jobs/{done.id}", None, 429),
+        ("GET", f"/jobs/{done.id}", None, 503),
+        ("GET", "/jobs/missing", None, 404),
+        ("POST", f"/jobs/{done.id}/move", {}, 409),
+    ]:
+        status, err = await call(http, fake, method, path, json=body)
+        assert status == code == err["statusCode"]
+        check("BadRequestError" if code == 400 else "Error", err)
+        assert ("validation" in err) == (code == 400)
+    async with aiohttp.ClientSession() as anonymous:
+        status, err = await call(anonymous, fake, "GET", "/jobs")
+    assert status == 401
+    check("Error", err)
