@@ -36,6 +36,7 @@ from .models import (
     Noise,
     Settings,
 )
+from .polling import PollPolicy
 from .ratelimit import RateLimiter
 from .retry import RetryBudget, RetryEvent, RetryPolicy
 
@@ -65,6 +66,7 @@ __all__ = [
     "Noise",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollPolicy",
     "RateLimitError",
     "RateLimiter",
     "RequestTooLargeError",

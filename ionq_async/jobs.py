@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from yarl import URL
 
-from .errors import IonQError, ResponseValidationError
+from .errors import (
+    IonQError,
+    JobCanceledError,
+    JobFailedError,
+    ResponseValidationError,
+    WaitTimeoutError,
+)
 from .models import (
     CloneRequest,
     Job,
@@ -19,6 +27,7 @@ from .models import (
     Settings,
     check_job_id,
 )
+from .polling import OnStatus, Poller, PollPolicy, unique
 from .retry import RetryPolicy
 from .serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
 
@@ -26,6 +35,8 @@ if TYPE_CHECKING:
     from .client import AsyncIonQ
 
 __all__ = ["Jobs"]
+
+logger = logging.getLogger("ionq_async")
 
 _PROBABILITY_FORMATS = (
     "ionq.result.probabilities.json.v1",
@@ -70,9 +81,21 @@ class Jobs:
 
     def __init__(self, client: AsyncIonQ) -> None:
         self._client = client
+        self._poller: Poller | None = None
+
+    @property
+    def poller(self) -> Poller:
+        """The client's shared poller (created on first use, inside the event loop)."""
+        if self._poller is None:
+            if self._client.closed:
+                raise RuntimeError("the client is closed; create a new AsyncIonQ")
+            self._poller = Poller(self._client)
+        return self._poller
 
     async def _close(self) -> None:
-        """Release background work tied to the client (called by `client.close()`)."""
+        """Stop the poller and await its background work (called by `client.close()`)."""
+        if self._poller is not None:
+            await self._poller.close()
 
     async def create(
         self,
@@ -254,6 +277,89 @@ class Jobs:
         data = await self._client._request("GET", path, params=params, retry=retry)
         return _flat(data)
 
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        raise_on_failure: bool = True,
+        on_status: OnStatus | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Job:
+        """Await `job_id` until it is completed, failed or canceled; return the final Job.
+
+        With `raise_on_failure`, `failed` raises JobFailedError and `canceled` raises
+        JobCanceledError. `timeout` (seconds for the whole wait) raises WaitTimeoutError
+        with the last job seen. `on_status(job)` is called on every status change. With
+        `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
+        """
+        check_job_id(job_id)
+        poller = self.poller
+        watch = poller.watch(job_id, poll or PollPolicy(), on_status)
+        try:
+            async with asyncio.timeout(timeout) as scope:
+                job = await watch.future
+        except TimeoutError:
+            poller.unwatch(watch)
+            if not scope.expired():
+                raise
+            if cancel_on_timeout:
+                await self._cancel_quietly(job_id)
+            raise WaitTimeoutError(job_id, timeout=timeout or 0.0, job=watch.last) from None
+        except asyncio.CancelledError:
+            poller.unwatch(watch)
+            if cancel_on_timeout:
+                poller.spawn(self._cancel_quietly(job_id))
+            raise
+        return _outcome(job, raise_on_failure)
+
+    async def wait_many(
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        raise_on_failure: bool = False,
+        on_status: OnStatus | None = None,
+    ) -> AsyncIterator[Job]:
+        """Yield each job once, as it reaches a terminal state (completion order).
+
+        `timeout` bounds the whole iteration; past it WaitTimeoutError names the first
+        job still unfinished. Leaving the loop early stops watching the rest once the
+        iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
+        """
+        ids = unique(_ids(job_ids))
+        poller = self.poller
+        policy = poll or PollPolicy()
+        ready: asyncio.Queue[asyncio.Future[Job]] = asyncio.Queue()
+        watches = [poller.watch(job_id, policy, on_status) for job_id in ids]
+        for w in watches:
+            w.future.add_done_callback(ready.put_nowait)
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        try:
+            for _ in watches:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        future = await ready.get()
+                except TimeoutError:
+                    late = next(w for w in watches if not w.future.done())
+                    raise WaitTimeoutError(
+                        late.job_id, timeout=timeout or 0.0, job=late.last
+                    ) from None
+                yield _outcome(future.result(), raise_on_failure)
+        finally:
+            for w in watches:
+                if not w.future.done():
+                    poller.unwatch(w)
+
+    async def _cancel_quietly(self, job_id: str) -> None:
+        try:
+            await self.cancel(job_id)
+        except IonQError as exc:
+            logger.warning("could not cancel job %s after its wait ended: %s", job_id, exc)
+
     async def _artifact_probabilities(
         self, job_id: str, artifact_id: str, fmt: str, retry: RetryPolicy | None
     ) -> dict[str, float]:
@@ -282,6 +388,14 @@ class Jobs:
         if prefix and (path == prefix or path.startswith(prefix + "/")):
             path = path[len(prefix) :]
         return path, list(target.query.items())
+
+
+def _outcome(job: Job, raise_on_failure: bool) -> Job:
+    if raise_on_failure and job.status == JobStatus.FAILED:
+        raise JobFailedError(job)
+    if raise_on_failure and job.status == JobStatus.CANCELED:
+        raise JobCanceledError(job)
+    return job
 
 
 def _flat(data: Any) -> dict[str, float]:
