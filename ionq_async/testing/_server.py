@@ -202,7 +202,9 @@ class FakeIonQ:
         self, job_id: str, fate: Fate | FateStatus, failure_code: str | None = None
     ) -> None:
         """Change how a (not yet finished) job ends."""
-        self.get_job(job_id).fate = Fate.failed(failure_code) if failure_code else Fate.coerce(fate)
+        job = self.get_job(job_id)
+        job.fate = Fate.failed(failure_code) if failure_code else Fate.coerce(fate)
+        job.forget_rendering()
 
     def script_next_fates(self, fates: Iterable[Fate | FateStatus]) -> None:
         """Queue fates for the next jobs created through the API (create, clone, move)."""

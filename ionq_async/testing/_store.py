@@ -99,6 +99,7 @@ class Job:
     canceled_at: float | None = None
     deleted: bool = False
     _probs: dict[int, float] | None = field(default=None, repr=False)
+    _frozen: dict[bool, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def ends_at(self) -> float:
@@ -140,6 +141,9 @@ class Job:
 
     def to_json(self, now: float, base: str, *, listing: bool = False) -> dict[str, Any]:
         """The job as IonQ serves it (GetJobResponse, or BaseJob when ``listing``)."""
+        cached = self._frozen.get(listing)
+        if cached is not None:
+            return cached
         status = self.status_at(now)
         d0, d1, d2 = self.durations
         started = self.created + d0 + d1
@@ -186,7 +190,13 @@ class Job:
             body["noise"] = self.noise or {"model": "ideal"}
         if not listing:
             body["child_job_ids"] = None
+        if terminal:
+            self._frozen[listing] = body
         return body
+
+    def forget_rendering(self) -> None:
+        """Drop the cached body of a terminal job (after its fate or fields changed)."""
+        self._frozen.clear()
 
     def _results(self, base: str) -> dict[str, Any]:
         return {
