@@ -59,10 +59,11 @@ def check_job_id(value: object, name: str = "job_id") -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a UUID string, not {type(value).__name__}")
     try:
-        uuid.UUID(value)
+        parsed = uuid.UUID(value)
     except ValueError:
         raise ValueError(f"{name} must be a well-formed UUID, got {value!r}") from None
-    if len(value) != 36:
+    # uuid.UUID also accepts braces, "urn:uuid:", misplaced hyphens, "_" and "+" (via int()).
+    if str(parsed) != value.lower():
         raise ValueError(f"{name} must be a UUID in canonical 8-4-4-4-12 form, got {value!r}")
     return value
 

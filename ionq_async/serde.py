@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -51,12 +51,12 @@ def _datetime(value: Any, _: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        from datetime import UTC
-
         return datetime.fromtimestamp(value, UTC)
     if not isinstance(value, str):
         raise TypeError(f"timestamp must be an ISO-8601 string, got {value!r}")
-    return datetime.fromisoformat(value)
+    parsed = datetime.fromisoformat(value)
+    # A timestamp without an offset is UTC (the API's clock); never hand out a naive one.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _failure(value: Any, _: Any) -> Failure | None:
