@@ -28,6 +28,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from multidict import CIMultiDict
+
 if TYPE_CHECKING:
     from .models import Failure, Job
 
@@ -295,6 +297,7 @@ def error_from_response(
 ) -> APIStatusError:
     """The typed error for an error status, its headers and body (no I/O)."""
     message, text, data = _message_from_body(body, reason)
+    headers = CIMultiDict(headers)  # header names are case-insensitive, even in a plain dict
     request_id = headers.get("x-request-id")
     kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "body": text}
     if status == 429:
