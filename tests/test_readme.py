@@ -1,0 +1,83 @@
+"""README.md: it opens with the two fresh-machine commands, and its Quickstart runs unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from ionq_async.testing import FakeIonQ
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_SOURCE_ID = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
+
+
+def _section_block(text: str, heading: str, lang: str) -> str:
+    """The first ```lang fenced block after `heading` (and before the next `## ` heading)."""
+    start = text.index(f"\n{heading}\n")
+    section = text[start + len(heading) + 2 :]
+    section = section.split("\n## ", 1)[0]
+    match = re.search(rf"```{lang}\n(.*?)\n```", section, re.S)
+    assert match, f"no ```{lang} block under {heading}"
+    return match.group(1)
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    first = re.search(r"```(\w*)\n(.*?)\n```", text, re.S)
+    assert first is not None and first.group(1) == "bash"
+    assert text.index("```") < text.index("\n## ")  # before any section
+    commands = [line.split("#")[0].strip() for line in first.group(2).splitlines()]
+    assert [c for c in commands if c] == [
+        "pip install -e '.[cli]' && ionq-async demo",
+        "pip install -e '.[test]' && pytest",
+    ]
+
+
+async def test_quickstart_runs_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = _section_block(README.read_text(encoding="utf-8"), "## Quickstart", "python")
+    assert README_SOURCE_ID in code and "asyncio.run(" in code
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        source = fake.add_job(
+            name="bell",
+            circuit=[{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}],
+            shots=1000,
+            status="completed",
+        )
+        # The emulator picks its own ids; point the README's fixed source id at the seeded job.
+        code = code.replace(README_SOURCE_ID, source.id)
+        monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+        monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            code,
+            env=dict(os.environ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        assert proc.returncode == 0, err.decode()
+        routes = [(r.method, r.path) for r in fake.requests]
+        clones = [j for j in fake.jobs.values() if j.id != source.id]
+    lines = out.decode().splitlines()
+    assert len(clones) == 2
+    by_shots = {j.shots: j for j in clones}
+    assert set(by_shots) == {1000, 500}
+    first, again = by_shots[1000], by_shots[500]
+    assert first.backend == "simulator"
+    assert again.name == "again"
+    # print(job.id, job.status, job.shots, again.id)
+    assert lines[0].split()[0] == first.id and lines[0].split()[-1] == again.id
+    assert lines[0].split()[2] == "1000"
+    # then one line per completed job listed, the seeded source among them
+    assert any(line.split()[0] == source.id for line in lines[1:])
+    assert ("POST", f"/v0.4/jobs/{source.id}/clone") in routes
+    assert ("GET", f"/v0.4/jobs/{first.id}") in routes
+    assert ("GET", "/v0.4/jobs") in routes
