@@ -1,6 +1,7 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
 from ._version import __version__
+from .batch import RerunOutcome, RerunProgress, RerunReport
 from .client import DEFAULT_BASE_URL, AsyncIonQ
 from .errors import (
     APIConnectionError,
@@ -23,6 +24,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .jobs import Jobs
+from .journal import Journal, JournalEntry
 from .models import (
     CloneRequest,
     Compilation,
@@ -62,6 +64,8 @@ __all__ = [
     "JobFailedError",
     "JobStatus",
     "Jobs",
+    "Journal",
+    "JournalEntry",
     "Money",
     "Noise",
     "NotFoundError",
@@ -70,6 +74,9 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "RequestTooLargeError",
+    "RerunOutcome",
+    "RerunProgress",
+    "RerunReport",
     "ResponseValidationError",
     "RetryBudget",
     "RetryEvent",

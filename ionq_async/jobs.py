@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+import os
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from yarl import URL
 
+from .batch import RerunOutcome, RerunProgress, RerunReport, rerun, rerun_all
 from .errors import (
     IonQError,
     JobCanceledError,
@@ -17,6 +19,8 @@ from .errors import (
     ResponseValidationError,
     WaitTimeoutError,
 )
+from .idempotency import TokenIndex, clone_idempotent, new_token, with_token
+from .journal import Journal
 from .models import (
     CloneRequest,
     Job,
@@ -56,15 +60,17 @@ def _ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
     return ids
 
 
-def _clone_body(request: CloneRequest | None, fields: dict[str, Any]) -> dict[str, Any]:
+def _clone_request(request: CloneRequest | None, fields: dict[str, Any]) -> CloneRequest:
     if request is not None and not isinstance(request, CloneRequest):
         raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
     given = {k: v for k, v in fields.items() if v is not None}
     if request is None:
-        request = CloneRequest(**given)
-    elif given:
-        request = attrs.evolve(request, **given)
-    return dump_request(request)
+        return CloneRequest(**given)
+    return attrs.evolve(request, **given) if given else request
+
+
+def _clone_body(request: CloneRequest | None, fields: dict[str, Any]) -> dict[str, Any]:
+    return dump_request(_clone_request(request, fields))
 
 
 def _v2_to_flat(payload: Mapping[str, Any]) -> dict[str, float]:
@@ -82,6 +88,14 @@ class Jobs:
     def __init__(self, client: AsyncIonQ) -> None:
         self._client = client
         self._poller: Poller | None = None
+        self._token_index: TokenIndex | None = None
+
+    @property
+    def token_index(self) -> TokenIndex:
+        """Finds idempotent clones by their client token (shared by every call)."""
+        if self._token_index is None:
+            self._token_index = TokenIndex(self)
+        return self._token_index
 
     @property
     def poller(self) -> Poller:
@@ -130,11 +144,29 @@ class Jobs:
         settings: Settings | None = None,
         dry_run: bool | None = None,
         noise: Noise | None = None,
+        idempotent: bool = False,
         retry: RetryPolicy | None = None,
     ) -> JobCreated:
-        """Create a new job from `job_id`'s circuit; every field left unset is inherited."""
+        """Create a new job from `job_id`'s circuit; every field left unset is inherited.
+
+        With `idempotent`, the clone carries a client token in its metadata (merged into
+        the source job's metadata, fetched first, unless you set metadata), and a lost
+        answer is resolved by finding that token instead of cloning twice.
+        """
         check_job_id(job_id)
         body = _clone_body(request, dict(_locals_fields(locals())))
+        if idempotent:
+            req = _clone_request(request, dict(_locals_fields(locals())))
+            token = new_token()
+            metadata = None if req.metadata is not None else (await self.get(job_id)).metadata
+            return await clone_idempotent(
+                self,
+                job_id,
+                with_token(req, metadata, token),
+                token=token,
+                index=self.token_index,
+                retry=retry,
+            )
         data = await self._client._request(
             "POST", f"/jobs/{job_id}/clone", json_body=body, retry=retry
         )
@@ -180,7 +212,7 @@ class Jobs:
         parent_job_id: str | None = None,
         submitter_id: str | None = None,
         retry: RetryPolicy | None = None,
-    ) -> AsyncIterator[Job]:
+    ) -> AsyncGenerator[Job, None]:
         """Every job matching the filters, newest first, following `next` across pages.
 
         `limit` is the page size, not a cap on the total.
@@ -322,7 +354,7 @@ class Jobs:
         poll: PollPolicy | None = None,
         raise_on_failure: bool = False,
         on_status: OnStatus | None = None,
-    ) -> AsyncIterator[Job]:
+    ) -> AsyncGenerator[Job, None]:
         """Yield each job once, as it reaches a terminal state (completion order).
 
         `timeout` bounds the whole iteration; past it WaitTimeoutError names the first
@@ -353,6 +385,71 @@ class Jobs:
             for w in watches:
                 if not w.future.done():
                     poller.unwatch(w)
+
+    def rerun(
+        self,
+        source_ids: Iterable[str],
+        request: CloneRequest | None = None,
+        *,
+        concurrency: int = 64,
+        wait: bool = True,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        idempotent: bool = True,
+        retry_failed: int = 0,
+        on_progress: Callable[[RerunProgress], Any] | None = None,
+    ) -> AsyncGenerator[RerunOutcome, None]:
+        """Clone every source job with `request` and yield each RerunOutcome as it finishes.
+
+        At most `concurrency` clones are submitted at once; waiting uses the shared poller.
+        Every distinct source id is accounted exactly once (completed, failed, canceled,
+        error or ambiguous). `journal` (a Journal or a path) makes the batch resumable;
+        `idempotent` clones carry a token so a lost answer never becomes a duplicate;
+        `retry_failed=N` re-runs up to N times a clone that failed for a transient reason.
+        """
+        return rerun(
+            self,
+            source_ids,
+            request,
+            concurrency=concurrency,
+            wait=wait,
+            poll=poll,
+            timeout=timeout,
+            journal=journal,
+            idempotent=idempotent,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+        )
+
+    async def rerun_all(
+        self,
+        source_ids: Iterable[str],
+        request: CloneRequest | None = None,
+        *,
+        concurrency: int = 64,
+        wait: bool = True,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        idempotent: bool = True,
+        retry_failed: int = 0,
+        on_progress: Callable[[RerunProgress], Any] | None = None,
+    ) -> RerunReport:
+        """Like `rerun`, to the end: a RerunReport with every outcome in input order."""
+        return await rerun_all(
+            self,
+            source_ids,
+            request,
+            concurrency=concurrency,
+            wait=wait,
+            poll=poll,
+            timeout=timeout,
+            journal=journal,
+            idempotent=idempotent,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+        )
 
     async def _cancel_quietly(self, job_id: str) -> None:
         try:

@@ -76,7 +76,8 @@ def _noise(value: Any, _: Any) -> Noise | None:
         return None
     seed = value.get("seed")
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
-    return Noise(model=value["model"], seed=seed if seed is None or abs(seed) < 2**31 else None)
+    in_range = seed is not None and -(2**31) <= seed < 2**31
+    return Noise(model=value["model"], seed=seed if in_range else None)
 
 
 def _string_tuple(value: Any, _: Any) -> tuple[str, ...] | None:
