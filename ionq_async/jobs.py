@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import attrs
 from yarl import URL
@@ -460,7 +461,9 @@ class Jobs:
     async def _artifact_probabilities(
         self, job_id: str, artifact_id: str, fmt: str, retry: RetryPolicy | None
     ) -> dict[str, float]:
-        path = f"/jobs/{job_id}/artifacts/{URL.build(path=artifact_id).raw_path.lstrip('/')}"
+        if artifact_id in ("", ".", ".."):
+            raise ResponseValidationError(f"job {job_id} names an invalid artifact id")
+        path = f"/jobs/{job_id}/artifacts/{quote(artifact_id, safe='')}"
         data = await self._client._request("GET", path, retry=retry)
         if fmt.endswith(".v2") or (isinstance(data, dict) and "probabilities" in data):
             if not isinstance(data, dict):
@@ -480,7 +483,7 @@ class Jobs:
                 f"refusing to send the API key to {target.scheme}://{target.host}: the "
                 f"result URL is not on {base.host}"
             )
-        path = target.path
+        path = target.path if target.path.startswith("/") else "/" + target.path
         prefix = base.path.rstrip("/")
         if prefix and (path == prefix or path.startswith(prefix + "/")):
             path = path[len(prefix) :]
