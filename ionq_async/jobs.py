@@ -7,10 +7,8 @@ import logging
 import os
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import attrs
-from yarl import URL
 
 from .batch import RerunOutcome, RerunProgress, RerunReport, rerun, rerun_all
 from .errors import (
@@ -33,6 +31,7 @@ from .models import (
     check_job_id,
 )
 from .polling import OnStatus, Poller, PollPolicy, unique
+from .results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
 from .retry import RetryPolicy
 from .serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
 
@@ -43,10 +42,6 @@ __all__ = ["Jobs"]
 
 logger = logging.getLogger("ionq_async")
 
-_PROBABILITY_FORMATS = (
-    "ionq.result.probabilities.json.v1",
-    "ionq.result.probabilities.json.v2",
-)
 _MAX_PAGE = 1000
 _Params = list[tuple[str, str]]
 _CREATE_TYPES = ("ionq.circuit.v1", "ionq.qasm3.v1", "ionq.multi-circuit.v1")
@@ -72,15 +67,6 @@ def _clone_request(request: CloneRequest | None, fields: dict[str, Any]) -> Clon
 
 def _clone_body(request: CloneRequest | None, fields: dict[str, Any]) -> dict[str, Any]:
     return dump_request(_clone_request(request, fields))
-
-
-def _v2_to_flat(payload: Mapping[str, Any]) -> dict[str, float]:
-    """`{"probabilities": {"registers": {reg: {bits: p}}}}` -> `{decimal state: p}`."""
-    registers = payload.get("probabilities", {}).get("registers", {})
-    if not isinstance(registers, dict) or not registers:
-        raise ResponseValidationError("probabilities v2 payload has no registers")
-    register = registers.get("output_all") or next(iter(registers.values()))
-    return {str(int(bits, 2)): float(p) for bits, p in register.items()}
 
 
 class Jobs:
@@ -296,19 +282,17 @@ class Jobs:
         the legacy `results.probabilities.url`.
         """
         job = await self.get(job_id, retry=retry)
-        results = job.results or {}
-        if sharpen is None:
-            for fmt in _PROBABILITY_FORMATS:
-                entry = results.get(fmt)
-                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-                    return await self._artifact_probabilities(job_id, entry["id"], fmt, retry)
-        legacy = results.get("probabilities")
-        url = legacy.get("url") if isinstance(legacy, dict) else None
-        path, params = self._result_path(url, job_id)
+        artifact = None if sharpen is not None else probability_artifact(job.results)
+        if artifact is not None:
+            artifact_id, fmt = artifact
+            path = artifact_path(job_id, artifact_id)
+            data = await self._client._request("GET", path, retry=retry)
+            return parse_probabilities(data, fmt)
+        path, params = legacy_result_path(self._client.base_url, job.results, job_id)
         if sharpen is not None:
             params.append(("sharpen", "true" if sharpen else "false"))
         data = await self._client._request("GET", path, params=params, retry=retry)
-        return _flat(data)
+        return parse_probabilities(data, None)
 
     async def wait(
         self,
@@ -458,37 +442,6 @@ class Jobs:
         except IonQError as exc:
             logger.warning("could not cancel job %s after its wait ended: %s", job_id, exc)
 
-    async def _artifact_probabilities(
-        self, job_id: str, artifact_id: str, fmt: str, retry: RetryPolicy | None
-    ) -> dict[str, float]:
-        if artifact_id in ("", ".", ".."):
-            raise ResponseValidationError(f"job {job_id} names an invalid artifact id")
-        path = f"/jobs/{job_id}/artifacts/{quote(artifact_id, safe='')}"
-        data = await self._client._request("GET", path, retry=retry)
-        if fmt.endswith(".v2") or (isinstance(data, dict) and "probabilities" in data):
-            if not isinstance(data, dict):
-                raise ResponseValidationError("probabilities v2 artifact is not an object")
-            return _v2_to_flat(data)
-        return _flat(data)
-
-    def _result_path(self, url: object, job_id: str) -> tuple[str, _Params]:
-        """The path (under base_url) of a legacy result URL; refuse other hosts."""
-        if not isinstance(url, str) or not url:
-            return f"/jobs/{job_id}/results/probabilities", []
-        base = URL(self._client.base_url)
-        target = URL(url)
-        origin = (target.scheme, target.host, target.port)
-        if target.is_absolute() and origin != (base.scheme, base.host, base.port):
-            raise IonQError(
-                f"refusing to send the API key to {target.scheme}://{target.host}: the "
-                f"result URL is not on {base.host}"
-            )
-        path = target.path if target.path.startswith("/") else "/" + target.path
-        prefix = base.path.rstrip("/")
-        if prefix and (path == prefix or path.startswith(prefix + "/")):
-            path = path[len(prefix) :]
-        return path, list(target.query.items())
-
 
 def _outcome(job: Job, raise_on_failure: bool) -> Job:
     if raise_on_failure and job.status == JobStatus.FAILED:
@@ -496,15 +449,6 @@ def _outcome(job: Job, raise_on_failure: bool) -> Job:
     if raise_on_failure and job.status == JobStatus.CANCELED:
         raise JobCanceledError(job)
     return job
-
-
-def _flat(data: Any) -> dict[str, float]:
-    if not isinstance(data, dict):
-        raise ResponseValidationError("probabilities are not a JSON object")
-    try:
-        return {str(k): float(v) for k, v in data.items()}
-    except (TypeError, ValueError) as exc:
-        raise ResponseValidationError(f"probabilities are not numbers: {exc}") from exc
 
 
 def _locals_fields(scope: dict[str, Any]) -> dict[str, Any]:
