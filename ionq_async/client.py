@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Sequence
@@ -66,6 +67,9 @@ class AsyncIonQ:
         self.base_url = check_base_url(url)
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limiter = RateLimiter(rate_limit)
+        # Requests wait for a connection slot before the limiter, so that the limiter
+        # paces actual sends (not calls queued behind the connection pool).
+        self._slots = asyncio.Semaphore(max_connections)
         self.retry_budget = retry_budget if retry_budget is not None else RetryBudget()
         self._transport = Transport(
             self.base_url,
@@ -119,16 +123,20 @@ class AsyncIonQ:
         body = None if json_body is None else json.dumps(json_body).encode()
         is_post = method == "POST"
         transport, limiter, budget = self._transport, self.rate_limiter, self.retry_budget
+        slots = self._slots
 
         async def attempt() -> Any:
-            await limiter.acquire()
-            try:
-                raw = await transport.send(method, path, params=params, body=body)
-            except APIConnectionError as exc:
-                if is_post and exc.request_sent:
-                    raise _unknown(exc, method, transport.base_url + path, json_body) from exc
-                raise
+            async with slots:
+                sent_at = await limiter.acquire()
+                try:
+                    raw = await transport.send(method, path, params=params, body=body)
+                except APIConnectionError as exc:
+                    if is_post and exc.request_sent:
+                        raise _unknown(exc, method, transport.base_url + path, json_body) from exc
+                    raise
             status = raw.status
+            if status != 429:
+                limiter.on_admitted()
             if 200 <= status < 300:
                 budget.on_success()
                 try:
@@ -145,7 +153,7 @@ class AsyncIonQ:
                     raise bad from exc
             error = error_from_response(status, raw.headers, raw.body, reason=raw.reason)
             if status == 429:
-                limiter.on_rate_limited(getattr(error, "retry_after", None))
+                limiter.on_rate_limited(getattr(error, "retry_after", None), sent_at)
             if is_post and isinstance(error, ServerError):
                 raise _unknown(error, method, transport.base_url + path, json_body) from error
             raise error

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -11,17 +13,23 @@ __all__ = ["RateLimitSetting", "RateLimiter"]
 
 RateLimitSetting = float | Literal["adaptive"] | None
 
-_DECREASE = 0.7
-_INCREASE_SHARE = 0.05
+_DECREASE = 0.9
+_INCREASE_SHARE = 0.02
 _MIN_RATE = 1.0
+_WINDOW = 1.0
+_MIN_SPAN = 0.1
+_MAX_PAUSE = 60.0
 
 
 class RateLimiter:
     """Paces request starts so that a batch does not turn a 429 into a retry storm.
 
-    Adaptive mode sends freely until the first 429, then paces at 0.7x the rate it was
-    sending (multiplicative decrease) and adds 5 % of that rate back every second without
-    a 429 (additive increase). In every mode a 429's Retry-After pauses all callers.
+    Adaptive mode sends freely until the first 429. Each 429 on a request sent after the
+    previous decrease (one decrease per congestion event) sets the rate to 0.9x the smaller
+    of the current rate and the rate the server admitted over the last second of sending
+    (multiplicative decrease); 2 % of that rate is added back per second (additive
+    increase). In fixed and adaptive modes a 429's Retry-After (at most `max_pause`
+    seconds) pauses all callers; None turns the limiter off entirely.
     """
 
     def __init__(
@@ -30,70 +38,95 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_pause: float = _MAX_PAUSE,
     ) -> None:
         if setting is not None and setting != "adaptive":
             if isinstance(setting, bool) or not isinstance(setting, int | float):
                 raise TypeError(f"rate_limit must be None, a number or 'adaptive', not {setting!r}")
-            if setting <= 0:
+            if not setting > 0:
                 raise ValueError(f"rate_limit must be > 0 requests per second, got {setting}")
+        if not max_pause >= 0:
+            raise ValueError(f"max_pause must be >= 0 seconds, got {max_pause}")
+        self.enabled = setting is not None
         self.adaptive = setting == "adaptive"
         self.rate: float | None = None if setting in (None, "adaptive") else float(setting)
+        self.max_pause = max_pause
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
+        self._resumed_at = -math.inf
+        self._started_at: float | None = None
         self._increase = 0.0
         self._last_change = 0.0
-        self._window_start = clock()
-        self._window_count = 0
-        self._last_window_rate = 0.0
+        self._event_at = -math.inf
+        self._admitted: deque[float] = deque()
 
-    def _note_send(self, now: float) -> None:
-        elapsed = now - self._window_start
-        if elapsed >= 1.0:
-            self._last_window_rate = self._window_count / elapsed
-            self._window_start = now
-            self._window_count = 0
-        self._window_count += 1
-
-    def _sending_rate(self, now: float) -> float:
-        elapsed = now - self._window_start
-        current = self._window_count / elapsed if elapsed >= 0.2 else 0.0
-        return max(current, self._last_window_rate, _MIN_RATE)
-
-    async def acquire(self) -> None:
-        """Wait until this caller may start a request."""
+    async def acquire(self) -> float:
+        """Wait until this caller may start a request; return the clock time it may start."""
         now = self._clock()
-        if self.rate is None and now >= self._paused_until:
-            if self.adaptive:
-                self._note_send(now)
-            return
-        while (now := self._clock()) < self._paused_until:
-            await self._sleep(self._paused_until - now)
-        if self.rate is not None:
-            if self.adaptive and now - self._last_change >= 1.0:
-                self.rate += self._increase * (now - self._last_change)
-                self._last_change = now
-            slot = max(now, self._next)
-            self._next = slot + 1.0 / self.rate
-            if slot > now:
+        if not self.enabled:
+            return now
+        if self._started_at is None:
+            self._started_at = now
+        while now < self._paused_until or (self.rate is not None and self._next > now):
+            if now < self._paused_until:
+                await self._sleep(self._paused_until - now)
+            else:
+                # Book the next free slot, then sleep to it; a pause set meanwhile is
+                # seen on the next turn.
+                slot = self._next
+                self._next = slot + 1.0 / self._current_rate(now)
                 await self._sleep(slot - now)
-        if self.adaptive:
-            self._note_send(self._clock())
+                now = self._clock()
+                if now >= self._paused_until:
+                    return now
+            now = self._clock()
+        if self.rate is not None:
+            self._next = max(now, self._next) + 1.0 / self._current_rate(now)
+        return now
 
-    def on_rate_limited(self, retry_after: float | None) -> None:
-        """Slow down after a 429 and pause everyone for the server's Retry-After."""
-        now = self._clock()
-        if retry_after:
-            self._paused_until = max(self._paused_until, now + retry_after)
-        if not self.adaptive:
-            return
-        if self.rate is None or now - self._last_change > 0.1:
-            base = self._sending_rate(now) if self.rate is None else self.rate
-            self.rate = max(_MIN_RATE, base * _DECREASE)
-            self._increase = max(0.1, base * _INCREASE_SHARE)
+    def _current_rate(self, now: float) -> float:
+        """The rate after additive increase up to `now` (fixed rates never change)."""
+        assert self.rate is not None
+        if self.adaptive and now > self._last_change:
+            self.rate += self._increase * (now - self._last_change)
             self._last_change = now
+        return self.rate
+
+    def on_admitted(self) -> None:
+        """Note that the server answered a request with something other than 429."""
+        if self.adaptive:
+            now = self._clock()
+            self._admitted.append(now)
+            while self._admitted and self._admitted[0] < now - _WINDOW:
+                self._admitted.popleft()
+
+    def _admitted_rate(self, now: float) -> float:
+        """What the server admitted per second of sending over the last second."""
+        start = now if self._started_at is None else self._started_at
+        since = min(now, max(now - _WINDOW, self._resumed_at, start))
+        count = sum(1 for t in self._admitted if t >= since)
+        return count / max(now - since, _MIN_SPAN)
+
+    def on_rate_limited(self, retry_after: float | None, sent_at: float | None = None) -> None:
+        """Slow down after a 429 sent at `sent_at` and pause everyone for its Retry-After."""
+        if not self.enabled:
+            return
+        now = self._clock()
+        if self.adaptive and (sent_at is None or sent_at >= self._event_at):
+            admitted = max(self._admitted_rate(now), _MIN_RATE)
+            base = admitted if self.rate is None else min(self._current_rate(now), admitted)
+            self.rate = max(_MIN_RATE, base * _DECREASE)
+            self._increase = self.rate * _INCREASE_SHARE
+            self._last_change = now
+            self._event_at = now
             self._next = max(self._next, now)
+        if retry_after:
+            until = now + min(retry_after, self.max_pause)
+            if until > self._paused_until:
+                self._paused_until = until
+                self._resumed_at = until
 
     def __repr__(self) -> str:
         mode = "adaptive" if self.adaptive else "fixed" if self.rate else "off"

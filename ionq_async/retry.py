@@ -49,7 +49,8 @@ class RetryPolicy:
     The n-th retry waits `initial_wait * multiplier**(n-1)` plus up to `jitter` seconds,
     capped at `max_wait`, unless the server sent Retry-After: that is honoured even above
     `max_wait`, up to `max_retry_after` (a longer one raises RateLimitError at once).
-    `deadline` bounds the whole call, attempts and waits together.
+    `deadline` bounds retrying: no retry is scheduled whose wait would end past it, counted
+    from the first attempt (each attempt itself is bounded by the client's request_timeout).
     """
 
     max_attempts: int = 5
@@ -137,6 +138,18 @@ def _retryable(error: BaseException, method: str, policy: RetryPolicy) -> bool:
     return isinstance(error, APIConnectionError | ResponseValidationError)
 
 
+class _StopOnEmptyBudget(tenacity.stop.stop_base):
+    """Stop when the budget cannot pay for this retry; checked last, so only real retries pay."""
+
+    def __init__(self, budget: RetryBudget) -> None:
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        return error is not None and not self.budget.try_spend(error)
+
+
 def _backoff(policy: RetryPolicy) -> tenacity.wait.wait_base:
     return tenacity.wait_exponential_jitter(
         multiplier=policy.initial_wait,
@@ -164,9 +177,7 @@ async def run_with_retries(
         if outcome is None or not outcome.failed:
             return False
         error = outcome.exception()
-        if error is None or not _retryable(error, method, policy):
-            return False
-        return budget is None or budget.try_spend(error)
+        return error is not None and _retryable(error, method, policy)
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -203,6 +214,8 @@ async def run_with_retries(
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
     if policy.deadline is not None:
         stop = stop | tenacity.stop_before_delay(policy.deadline)
+    if budget is not None:
+        stop = stop | _StopOnEmptyBudget(budget)
     retrying = AsyncRetrying(
         sleep=policy.sleep or asyncio.sleep,
         stop=stop,
