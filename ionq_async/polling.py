@@ -177,7 +177,7 @@ class Poller:
         ids: dict[str, None] = {}
         while self._heap:
             due, _, w = self._heap[0]
-            if w.done:
+            if w.done or due != w.due:
                 heapq.heappop(self._heap)
                 continue
             if due > now + _COALESCE * w.interval:
@@ -207,7 +207,13 @@ class Poller:
 
         async def one_chunk(chunk: list[str]) -> None:
             async with gate:
-                await self._poll_chunk(chunk)
+                try:
+                    await self._poll_chunk(chunk)
+                except Exception as exc:
+                    logger.exception("polling failed unexpectedly; failing its waiters")
+                    for job_id in chunk:
+                        for w in list(self._by_job.get(job_id, ())):
+                            self._finish(w, error=exc)
 
         chunks = [job_ids[i : i + CHUNK_IDS] for i in range(0, len(job_ids), CHUNK_IDS)]
         async with asyncio.TaskGroup() as tg:
@@ -230,8 +236,8 @@ class Poller:
                     if job is not None:
                         await self._observe(job)
                 return
-        for job_id in chunk:
-            job = await self._get_one(job_id)
+        jobs = await asyncio.gather(*(self._get_one(job_id) for job_id in chunk))
+        for job in jobs:
             if job is not None:
                 await self._observe(job)
 

@@ -230,3 +230,28 @@ async def test_not_found_after_grace_is_raised(fake: FakeIonQ, monkeypatch: Any)
     async with fake.client(rate_limit=None) as client:
         with pytest.raises(NotFoundError):
             await client.jobs.wait(str(uuid.uuid4()), poll=FAST, timeout=5)
+
+
+async def test_failing_on_status_callback_fails_only_its_waiter(fake: FakeIonQ) -> None:
+    a, b = fake.add_job(), fake.add_job()
+
+    def explode(job: Any) -> None:
+        raise ValueError("callback bug")
+
+    async with fake.client(rate_limit=None) as client:
+        bad = asyncio.create_task(client.jobs.wait(a.id, poll=FAST, on_status=explode))
+        good = await client.jobs.wait(b.id, poll=FAST)
+        with pytest.raises(ValueError, match="callback bug"):
+            await bad
+    assert good.status is JobStatus.COMPLETED
+
+
+async def test_two_waiters_on_one_job_share_its_polls(fake: FakeIonQ) -> None:
+    src = fake.add_job(durations=(0.05, 0.05, 0.1))
+    async with fake.client(rate_limit=None) as client:
+        first, second = await asyncio.gather(
+            client.jobs.wait(src.id, poll=FAST), client.jobs.wait(src.id, poll=FAST)
+        )
+        polled = client.jobs.poller.job_polls
+    assert first == second
+    assert polled <= 2 * 12, "one job is polled once per round, not once per waiter"
