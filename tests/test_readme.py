@@ -81,3 +81,23 @@ async def test_quickstart_runs_unchanged(monkeypatch: pytest.MonkeyPatch) -> Non
     assert ("POST", f"/v0.4/jobs/{source.id}/clone") in routes
     assert ("GET", f"/v0.4/jobs/{first.id}") in routes
     assert ("GET", "/v0.4/jobs") in routes
+
+
+async def test_emulator_example_runs_unchanged() -> None:
+    code = _section_block(
+        README.read_text(encoding="utf-8"), "## Testing with the emulator", "python"
+    )
+    body = "\n".join("    " + line for line in code.splitlines())
+    program = f"import asyncio\n\n\nasync def main() -> None:\n{body}\n\n\nasyncio.run(main())\n"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-W",
+        "error",
+        "-c",
+        program,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().strip() == "{'0': 0.5, '3': 0.5}"
