@@ -28,3 +28,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install("-e", ".[test]", "mypy")
     session.run("mypy", "--strict", "ionq_async")
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The README's first command: the offline demo, from a fresh install with the cli extra."""
+    session.install("-e", ".[cli]")
+    session.run("ionq-async", "demo")

@@ -1,0 +1,188 @@
+"""Shared pieces of the ``ionq-async`` CLI: exit codes, input checks, clients and JSON shapes.
+
+Nothing here imports rich, so the parser and the ``emulator`` command work without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .models import CloneRequest, ErrorMitigation, Noise, Settings, check_job_id
+
+if TYPE_CHECKING:
+    from .client import AsyncIonQ
+    from .models import Job
+
+__all__ = [
+    "EXIT_INCOMPLETE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "PROG",
+    "UsageError",
+    "clone_request",
+    "describe_error",
+    "job_ids",
+    "job_json",
+    "make_client",
+    "print_json",
+    "read_sources",
+]
+
+PROG = "ionq-async"
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input: printed as one ``ionq-async: error: ...`` line, exit code 2."""
+
+
+def job_id(value: str, where: str = "") -> str:
+    """``value`` if it is a job id (a canonical UUID), else a UsageError."""
+    try:
+        return check_job_id(value.strip())
+    except ValueError:
+        prefix = f"{where}: " if where else ""
+        raise UsageError(f"{prefix}not a job id (a UUID like 0198c7d2-...): {value!r}") from None
+
+
+def job_ids(values: Iterable[str]) -> list[str]:
+    """Checked job ids, in order."""
+    return [job_id(v) for v in values]
+
+
+def read_sources(ids: list[str], from_file: str | None) -> list[str]:
+    """Source ids from the command line, ``--from FILE`` or ``-`` (stdin), deduplicated.
+
+    Files hold one id per line; blank lines and ``#`` comments are skipped.
+    """
+    sources: list[str] = []
+    stdin = "-" in ids
+    if stdin and from_file is not None:
+        raise UsageError("give source ids on stdin ('-') or with --from, not both")
+    named = [i for i in ids if i != "-"]
+    if (stdin or from_file is not None) and named:
+        raise UsageError("give source ids as arguments, or with --from / '-', not both")
+    if from_file is not None:
+        path = Path(from_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"--from file not found: {from_file}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read --from file {from_file}: {exc.strerror}") from None
+        sources = _lines(text.splitlines(), from_file)
+    elif stdin:
+        sources = _lines(sys.stdin.read().splitlines(), "stdin")
+    else:
+        sources = job_ids(named)
+    if not sources:
+        raise UsageError("no source job ids given (pass JOB_ID..., --from FILE or '-')")
+    return list(dict.fromkeys(sources))
+
+
+def _lines(lines: list[str], name: str) -> list[str]:
+    out = []
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if text:
+            out.append(job_id(text, f"{name} line {number}"))
+    return out
+
+
+def _metadata(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--metadata takes key=value pairs, got {pair!r}")
+        out[key] = value
+    return out
+
+
+def clone_request(args: argparse.Namespace) -> CloneRequest | None:
+    """The CloneRequest the clone options describe (None when none is given)."""
+    noise = None
+    if args.noise_seed is not None and args.noise_model is None:
+        raise UsageError("--noise-seed needs --noise-model")
+    settings = None
+    if args.debiasing is not None:
+        settings = Settings(error_mitigation=ErrorMitigation(debiasing=args.debiasing))
+    try:
+        if args.noise_model is not None:
+            noise = Noise(model=args.noise_model, seed=args.noise_seed)
+        request = CloneRequest(
+            name=args.name,
+            metadata=_metadata(args.metadata),
+            shots=args.shots,
+            backend=args.backend,
+            settings=settings,
+            dry_run=True if args.dry_run else None,
+            noise=noise,
+        )
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return None if request == CloneRequest() else request
+
+
+def make_client(args: argparse.Namespace, **kwargs: Any) -> AsyncIonQ:
+    """An AsyncIonQ from ``--api-key``/``IONQ_API_KEY`` and ``--base-url``/``IONQ_BASE_URL``."""
+    from .client import AsyncIonQ
+
+    try:
+        return AsyncIonQ(api_key=args.api_key, base_url=args.base_url, **kwargs)
+    except ValueError as exc:
+        if "API key" in str(exc):
+            raise UsageError("no IonQ API key: pass --api-key or set IONQ_API_KEY") from None
+        raise UsageError(str(exc)) from None
+
+
+def describe_error(error: BaseException | None) -> str | None:
+    """``"TypeName: message"`` for an outcome's error (None for none)."""
+    if error is None:
+        return None
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if attrs.has(type(value)):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in attrs.fields(type(value))
+            if getattr(value, f.name) is not None
+        }
+    return value
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """A Job as plain JSON data (unset fields left out)."""
+    data: dict[str, Any] = _plain(job)
+    return data
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(_plain(data), indent=2) + "\n")

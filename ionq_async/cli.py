@@ -1,0 +1,258 @@
+"""``ionq-async``: clone, await and re-run IonQ jobs from the shell; an offline demo and emulator.
+
+Exit codes: 0 every job completed, 1 some did not (or the API refused), 2 bad input,
+130 interrupted. Bad input and API errors are one ``ionq-async: error: ...`` line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, NoReturn
+
+from ._cli_base import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError
+from ._version import __version__
+from .errors import IonQError
+
+__all__ = ["build_parser", "main"]
+
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line (the UsageError path) instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--api-key", default=default, metavar="KEY", help="IonQ API key (default: $IONQ_API_KEY)"
+    )
+    parser.add_argument(
+        "--base-url",
+        default=default,
+        metavar="URL",
+        help="API base URL (default: $IONQ_BASE_URL or https://api.ionq.co/v0.4)",
+    )
+
+
+def _clone_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("clone options (unset fields are inherited)")
+    group.add_argument("--shots", type=int, metavar="N", help="shots, 1 to 1,000,000")
+    group.add_argument("--backend", metavar="B", help="e.g. simulator, qpu.aria-1")
+    group.add_argument("--name", metavar="S", help="name of the new job")
+    group.add_argument(
+        "--metadata", action="extend", nargs="+", metavar="K=V", help="metadata (replaces)"
+    )
+    group.add_argument("--noise-model", metavar="M", help="simulator noise model, e.g. aria-1")
+    group.add_argument("--noise-seed", type=int, metavar="N", help="noise seed (int32)")
+    group.add_argument(
+        "--debiasing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="turn error-mitigation debiasing on or off",
+    )
+    group.add_argument(
+        "--dry-run", action="store_true", help="validate and estimate cost; do not run"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ionq-async`` argument parser."""
+    parser = _Parser(
+        prog=PROG,
+        description="Clone, await and re-run IonQ v0.4 jobs; try `ionq-async demo` (offline).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _global_options(parser, None)
+    common = _Parser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    p = command("clone", "clone a job (same circuit, your overrides)")
+    p.add_argument("job_id", metavar="JOB_ID")
+    _clone_options(p)
+    p.add_argument("--wait", action="store_true", help="wait for the clone to finish")
+    p.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up after S s")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("get", "show one job")
+    p.add_argument("job_id", metavar="JOB_ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("list", "list the newest jobs")
+    p.add_argument(
+        "--status",
+        choices=("submitted", "ready", "started", "completed", "failed", "canceled"),
+        metavar="S",
+        help="only jobs in status S (submitted, ready, started, completed, failed, canceled)",
+    )
+    p.add_argument("--limit", type=int, default=25, metavar="N", help="at most N jobs (25)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("wait", "wait for jobs to finish; print each as it does")
+    p.add_argument("job_ids", nargs="+", metavar="JOB_ID")
+    p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("cancel", "cancel jobs")
+    p.add_argument("job_ids", nargs="+", metavar="JOB_ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("rerun", "clone many jobs and await them, with progress and a summary")
+    p.add_argument(
+        "job_ids", nargs="*", metavar="JOB_ID", help="source job ids, or - to read them on stdin"
+    )
+    p.add_argument(
+        "--from", dest="from_file", metavar="FILE", help="read source ids from FILE, one a line"
+    )
+    _clone_options(p)
+    batch = p.add_argument_group("batch options")
+    batch.add_argument(
+        "--concurrency", type=int, default=64, metavar="N", help="clones in flight (64)"
+    )
+    batch.add_argument(
+        "--journal", metavar="FILE", help="record progress in FILE (SQLite) to resume later"
+    )
+    batch.add_argument("--resume", action="store_true", help="finish the run in --journal FILE")
+    batch.add_argument("--out", metavar="FILE", help="write one JSON line per outcome to FILE")
+    batch.add_argument(
+        "--retry-failed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="re-run a job that failed transiently up to N times (0)",
+    )
+    batch.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
+    batch.add_argument("--no-wait", action="store_true", help="clone only; do not await")
+    batch.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser(
+        "demo",
+        help="offline demo: rerun jobs on an in-process emulator",
+        description="Start the IonQ emulator in-process, seed N jobs and re-run them.",
+    )
+    p.add_argument("--jobs", type=int, default=200, metavar="N", help="source jobs (200)")
+
+    p = sub.add_parser(
+        "emulator",
+        help="serve the offline IonQ v0.4 emulator",
+        description="Serve the offline IonQ v0.4 emulator until Ctrl-C.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="8765; 0 picks a free port")
+    p.add_argument("--rate-limit", type=float, metavar="R", help="requests/s per key")
+    p.add_argument("--fault-rate", type=float, default=0.0, metavar="F", help="0..1 (0)")
+    p.add_argument("--api-key", metavar="K", help="the key to accept (default: generated)")
+    p.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _fail(message: object) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+def _require_rich() -> None:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "this command needs rich; install the CLI extra: pip install 'ionq-async[cli]'"
+        ) from None
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from .testing import serve
+
+    if args.fault_rate is not None and not 0 <= args.fault_rate <= 1:
+        raise UsageError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
+    if args.rate_limit is not None and args.rate_limit <= 0:
+        raise UsageError(f"--rate-limit must be > 0, got {args.rate_limit}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, got {args.port}")
+    try:
+        serve(
+            args.host,
+            args.port,
+            rate_limit=args.rate_limit,
+            fault_rate=args.fault_rate,
+            api_key=args.api_key,
+            seed=args.seed,
+        )
+    except OSError as exc:
+        _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def _command(name: str) -> Command:
+    from . import _cli_commands, _cli_rerun
+
+    commands: dict[str, Command] = {
+        "clone": _cli_commands.clone,
+        "get": _cli_commands.get,
+        "list": _cli_commands.list_jobs,
+        "wait": _cli_commands.wait,
+        "cancel": _cli_commands.cancel,
+        "rerun": _cli_rerun.rerun,
+        "demo": _cli_rerun.demo,
+    }
+    return commands[name]
+
+
+def _resume_hint(args: argparse.Namespace, argv: Sequence[str]) -> str | None:
+    if getattr(args, "command", None) != "rerun":
+        return None
+    if not args.journal:
+        return (
+            "clones already submitted keep running on IonQ; pass --journal FILE next time "
+            "to be able to resume an interrupted rerun"
+        )
+    words = [PROG, *argv]
+    if "--resume" not in words:
+        words.append("--resume")
+    stdin = " (with the same ids on stdin)" if "-" in args.job_ids else ""
+    return f"to finish this run{stdin}:\n  {shlex.join(words)}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args: argparse.Namespace | None = None
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        if args.command == "emulator":
+            return _emulator(args)
+        _require_rich()
+        return asyncio.run(_command(args.command)(args))
+    except UsageError as exc:
+        _fail(exc)
+        return EXIT_USAGE
+    except IonQError as exc:
+        _fail(exc)
+        return EXIT_INCOMPLETE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        hint = _resume_hint(args, argv) if args is not None else None
+        if hint:
+            print(hint, file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        _fail(exc)
+        return EXIT_INCOMPLETE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

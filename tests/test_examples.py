@@ -1,0 +1,55 @@
+"""Every script in examples/ runs offline (no IONQ_API_KEY) and prints something meaningful."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from _cli import cli_env, finish
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+async def _run(name: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / name),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=cli_env(),
+    )
+    result = await finish(proc, timeout=60)
+    assert "Traceback" not in result.err, result.err
+    return result.code, result.out, result.err
+
+
+def test_every_example_is_tested() -> None:
+    assert {p.name for p in EXAMPLES.glob("*.py")} == {
+        "clone_and_wait.py",
+        "batch_rerun.py",
+        "asyncio_app.py",
+    }
+
+
+async def test_clone_and_wait() -> None:
+    code, out, err = await _run("clone_and_wait.py")
+    assert code == 0, err
+    assert "offline: IonQ emulator" in out
+    assert "bell-2k: completed, 2000 shots" in out
+    assert "state 0: 0.500" in out and "state 3: 0.500" in out
+
+
+async def test_batch_rerun() -> None:
+    code, out, err = await _run("batch_rerun.py")
+    assert code == 0, err
+    assert "50 jobs in" in out and "48 completed, 2 failed" in out
+    assert out.count("failed (CompilationError)") == 2
+
+
+async def test_asyncio_app() -> None:
+    code, out, err = await _run("asyncio_app.py")
+    assert code == 0, err
+    assert "-> 200" in out
+    assert '"status": "completed"' in out and '"3": 0.5' in out
