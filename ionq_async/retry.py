@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import tenacity
@@ -27,6 +28,11 @@ T = TypeVar("T")
 DEFAULT_RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def _statuses(values: Iterable[int]) -> frozenset[int]:
+    """The retry statuses as a frozenset (any iterable of ints is accepted)."""
+    return frozenset(values)
 
 
 @frozen(kw_only=True)
@@ -59,7 +65,7 @@ class RetryPolicy:
     multiplier: float = 2.0
     jitter: float = 0.5
     deadline: float | None = None
-    retry_statuses: frozenset[int] = field(default=DEFAULT_RETRY_STATUSES, converter=frozenset)
+    retry_statuses: frozenset[int] = field(default=DEFAULT_RETRY_STATUSES, converter=_statuses)
     max_retry_after: float = 60.0
     sleep: Sleep | None = field(default=None, eq=False, repr=False)
     on_retry: Callable[[RetryEvent], object] | None = field(default=None, eq=False, repr=False)
@@ -70,12 +76,18 @@ class RetryPolicy:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
         for name in ("initial_wait", "max_wait", "jitter", "max_retry_after"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.multiplier < 1:
+            if not getattr(self, name) >= 0:  # also rejects NaN
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.multiplier >= 1:
             raise ValueError(f"multiplier must be >= 1, got {self.multiplier}")
-        if self.deadline is not None and self.deadline <= 0:
+        if self.deadline is not None and not self.deadline > 0:
             raise ValueError(f"deadline must be > 0 seconds, got {self.deadline}")
+        bad = sorted(
+            (s for s in self.retry_statuses if not isinstance(s, int) or not 400 <= s <= 599),
+            key=repr,
+        )
+        if bad:
+            raise ValueError(f"retry_statuses must be HTTP error statuses (400-599), got {bad}")
 
     @classmethod
     def none(cls) -> RetryPolicy:
@@ -170,6 +182,25 @@ async def run_with_retries(
     """Await `attempt()` until it succeeds or `policy` says stop; raise the last error itself."""
     if policy.max_attempts == 1:
         return await attempt()
+    # Fast path: the first attempt runs without building tenacity objects (an AsyncRetrying
+    # per call cost ~40 % of a request's client CPU, docs/BENCHMARKS.md). A retryable failure
+    # is replayed to tenacity as its attempt 1, so every retry decision, wait and stop stays
+    # tenacity's.
+    started = time.monotonic()
+    try:
+        return await attempt()
+    except Exception as exc:
+        if not _retryable(exc, method, policy):
+            raise
+        first_error: Exception | None = exc
+
+    async def replay_then_attempt() -> T:
+        nonlocal first_error
+        if first_error is not None:
+            error, first_error = first_error, None
+            raise error
+        return await attempt()
+
     backoff = _backoff(policy)
 
     def should_retry(state: RetryCallState) -> bool:
@@ -209,11 +240,16 @@ async def run_with_retries(
             type(error).__name__,
         )
         if policy.on_retry is not None:
-            policy.on_retry(event)
+            try:
+                policy.on_retry(event)
+            except Exception:
+                logger.exception("on_retry callback failed; retrying anyway")
 
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
     if policy.deadline is not None:
-        stop = stop | tenacity.stop_before_delay(policy.deadline)
+        # Counted from the first attempt, which ran before tenacity started its clock.
+        spent = time.monotonic() - started
+        stop = stop | tenacity.stop_before_delay(policy.deadline - spent)
     if budget is not None:
         stop = stop | _StopOnEmptyBudget(budget)
     retrying = AsyncRetrying(
@@ -224,4 +260,4 @@ async def run_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
-    return await retrying(attempt)
+    return await retrying(replay_then_attempt)

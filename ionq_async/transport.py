@@ -94,6 +94,11 @@ class Transport:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_connections)
             self._session = aiohttp.ClientSession(connector=connector)
+            # aiohttp resends an idempotent request once, unseen, when the server drops
+            # the connection; retries belong to RetryPolicy (budget, logging, none()).
+            # aiohttp's own test client turns this off the same way.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def send(
