@@ -208,7 +208,8 @@ class _Rerun:
                     return RerunOutcome(
                         source_id=source_id, status="ambiguous", error=exc, attempts=attempt
                     )
-                self._cloned()
+                if run == 0:
+                    self._cloned()
             if not self.wait:
                 return RerunOutcome(
                     source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
@@ -248,6 +249,7 @@ class _Rerun:
         return await self.jobs.token_index.find(entry.token, since=since)
 
     def _cloned(self) -> None:
+        """Count a source as cloned (once, however many times it is re-run)."""
         self.counters.cloned += 1
         self._progress()
 

@@ -116,10 +116,16 @@ async def test_wait_false_returns_submitted(fake: FakeIonQ) -> None:
 async def test_retry_failed_reruns_transient_failures_only(fake: FakeIonQ) -> None:
     flaky, broken = fake.add_job(), fake.add_job()
     fake.script_next_fates([Fate.failed("InternalError"), Fate.failed("CompilationError")])
+    progress: list[RerunProgress] = []
     async with fake.client(rate_limit=None) as client:
         report = await client.jobs.rerun_all(
-            [flaky.id, broken.id], poll=POLL, retry_failed=2, concurrency=1
+            [flaky.id, broken.id],
+            poll=POLL,
+            retry_failed=2,
+            concurrency=1,
+            on_progress=progress.append,
         )
+    assert (progress[-1].cloned, progress[-1].running, progress[-1].done) == (2, 0, 2)
     first, second = report.outcomes
     assert (first.status, first.attempts) == ("completed", 2)
     assert len(fake.clones_of(flaky.id)) == 2
