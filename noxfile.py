@@ -35,3 +35,14 @@ def demo(session: nox.Session) -> None:
     """The README's first command: the offline demo, from a fresh install with the cli extra."""
     session.install("-e", ".[cli]")
     session.run("ionq-async", "demo")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks B1-B4 (docs/BENCHMARKS.md); `nox -s bench -- --smoke` is the quick check.
+
+    ionq-core (the peer in B1/B4) and sniffio (without it httpcore 1.0.9 re-imports it on
+    every request, encode/httpcore PR #1103) go into this session's venv only.
+    """
+    session.install("-e", ".", "ionq-core", "sniffio")
+    session.run("python", "bench/run_all.py", *session.posargs)

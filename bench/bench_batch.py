@@ -1,0 +1,240 @@
+"""B2 batch re-run: ``jobs.rerun_all`` of 1,000 / 10,000 / 100,000 jobs on the emulator.
+
+``python bench/bench_batch.py [--sizes 1000 10000 100000] [--runs 3] [--smoke]``
+
+Every measurement uses a fresh emulator process (``bench/_emulator.py``, seeded with N
+completed source jobs; clones run 0.05 + 0.1 + 0.2 s of virtual time) and a fresh client
+process, so that the client's peak RSS (``ru_maxrss``) and CPU are its own. HTTP requests
+are counted by the emulator. Both ``idempotent=False`` and ``idempotent=True`` (the default)
+are run, at the default ``concurrency=64`` and ``AsyncIonQ`` defaults.
+
+Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
+emulator's GET and clone throughput measured just before with raw aiohttp (64 in flight,
+100 connections), requests_needed is N clones (plus N source GETs when idempotent), and
+first_poll = 1.0 s is the first poll of the default PollPolicy, the earliest moment a
+0.35 s job can be seen completed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+
+from _common import (
+    Server,
+    cpu_seconds,
+    median,
+    median_spread,
+    peak_rss_mb,
+    python,
+    run_child,
+    table,
+)
+
+DURATIONS = (0.05, 0.1, 0.2)
+FIRST_POLL = 1.0
+PROBE_N = 2_000
+PROBE_CONC = 64
+
+
+async def _probe(port: int, key: str, ids: list[str], op: str) -> dict[str, Any]:
+    """Raw aiohttp throughput of one emulator route (the ceiling for the ideal bound)."""
+    import aiohttp
+
+    base = f"http://127.0.0.1:{port}/v0.4"
+    connector = aiohttp.TCPConnector(limit=100)
+    headers = {"Authorization": f"apiKey {key}"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def one(job_id: str) -> None:
+            if op == "get":
+                cm = session.get(f"{base}/jobs/{job_id}")
+            else:
+                cm = session.post(f"{base}/jobs/{job_id}/clone", json={})
+            async with cm as resp:
+                if resp.status >= 300:
+                    raise RuntimeError(resp.status)
+                json.loads(await resp.read())
+
+        async def drive(todo: list[str]) -> None:
+            feed = iter(todo)
+
+            async def worker() -> None:
+                for job_id in feed:
+                    await one(job_id)
+
+            await asyncio.gather(*(worker() for _ in range(PROBE_CONC)))
+
+        await drive(ids[: len(ids) // 10])
+        t0 = time.perf_counter()
+        await drive(ids)
+        return {"rps": len(ids) / (time.perf_counter() - t0)}
+
+
+async def _rerun(port: int, key: str, ids: list[str], idempotent: bool) -> dict[str, Any]:
+    from ionq_async import AsyncIonQ
+
+    rss0 = peak_rss_mb()
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    async with AsyncIonQ(key, base_url=f"http://127.0.0.1:{port}/v0.4") as client:
+        report = await client.jobs.rerun_all(ids, idempotent=idempotent)
+    wall = time.perf_counter() - t0
+    return {
+        "wall": wall,
+        "cpu": cpu_seconds() - c0,
+        "rss": peak_rss_mb(),
+        "rss_before": rss0,
+        "counts": {k: v for k, v in report.counts.items() if v},
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    """One measurement in this process; prints one JSON line."""
+    ids = json.loads(Path(args.ids).read_text())
+    if args.child == "probe":
+        result = asyncio.run(_probe(args.port, args.key, ids, args.op))
+    else:
+        result = asyncio.run(_rerun(args.port, args.key, ids, args.child == "idempotent"))
+    print(json.dumps(result))
+
+
+def _emulator() -> Server:
+    return Server([python(), "bench/_emulator.py"])
+
+
+def _measure(kind: str, n: int, tmp: Path, timeout: float, op: str = "") -> dict[str, Any]:
+    """Fresh emulator with n completed sources, then one client child of `kind`."""
+    with _emulator() as emu:
+        info = json.loads(emu.first_line)
+        emu.ask({"cmd": "durations", "value": list(DURATIONS)})
+        ids = emu.ask({"cmd": "seed", "n": n, "status": "completed"})["ids"]
+        path = tmp / f"ids-{n}.json"
+        path.write_text(json.dumps(ids))
+        emu.ask({"cmd": "reset"})
+        cpu0 = emu.ask({"cmd": "stats"})["cpu"]
+        argv = [python(), __file__, "--child", kind, "--ids", str(path), "--op", op or "clone"]
+        argv += ["--port", str(info["port"]), "--key", info["api_key"]]
+        result = run_child(argv, timeout=timeout)
+        stats = emu.ask({"cmd": "stats"})
+        result["requests"] = stats["requests"]
+        result["by_route"] = stats["by_route"]
+        result["server_cpu"] = stats["cpu"] - cpu0
+    return result
+
+
+def orchestrate(args: argparse.Namespace) -> str:
+    """Ceilings, then every size and mode, interleaved; returns the markdown section."""
+    rows: list[list[object]] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        get_rps = _measure("probe", args.probe_n, tmp, args.timeout, "get")["rps"]
+        clone_rps = _measure("probe", args.probe_n, tmp, args.timeout, "clone")["rps"]
+        print(f"B2 ceilings: GET {get_rps:.0f}/s, clone {clone_rps:.0f}/s", file=sys.stderr)
+        per_job: dict[tuple[int, str], float] = {}
+        for n in args.sizes:
+            runs = args.runs if n <= 10_000 else args.big_runs
+            results: dict[str, list[dict[str, Any]]] = {"plain": [], "idempotent": []}
+            for run in range(runs):
+                order = ("plain", "idempotent") if run % 2 == 0 else ("idempotent", "plain")
+                for kind in order:
+                    r = _measure(kind, n, tmp, args.timeout)
+                    results[kind].append(r)
+                    print(
+                        f"B2 run {run + 1} n={n} {kind}: {r['wall']:.2f} s, "
+                        f"{r['requests'] / n:.3f} req/job, {r['rss']:.0f} MB, {r['counts']}",
+                        file=sys.stderr,
+                    )
+            for kind, rs in results.items():
+                needed = n / clone_rps + (n / get_rps if kind == "idempotent" else 0.0)
+                ideal = needed + FIRST_POLL
+                walls = [r["wall"] for r in rs]
+                per_job[(n, kind)] = median([r["cpu"] / n for r in rs])
+                routes: dict[str, float] = {}
+                for r in rs:
+                    for route, count in r["by_route"].items():
+                        routes[route] = routes.get(route, 0) + count / n / len(rs)
+                split = ", ".join(f"{k} {v:.3f}" for k, v in sorted(routes.items()))
+                rows.append(
+                    [
+                        f"{n:,}",
+                        "True" if kind == "idempotent" else "False",
+                        median_spread(walls, "{:.2f}"),
+                        f"{ideal:.2f}",
+                        median_spread([w / ideal for w in walls], "{:.2f}"),
+                        median_spread([r["requests"] / n for r in rs], "{:.3f}"),
+                        split,
+                        median_spread([r["rss"] for r in rs]),
+                        f"{median([r['rss_before'] for r in rs]):.0f}",
+                        median_spread([r["cpu"] / n * 1e6 for r in rs]),
+                        median_spread([r["server_cpu"] / n * 1e6 for r in rs]),
+                        "; ".join(f"{k} {v}" for k, v in rs[-1]["counts"].items()),
+                    ]
+                )
+    head = [
+        "jobs",
+        "idempotent",
+        "wall s",
+        "ideal s",
+        "wall / ideal",
+        "requests / job",
+        "requests / job by route (mean)",
+        "client peak RSS MB",
+        "RSS after imports MB",
+        "client CPU us / job",
+        "emulator CPU us / job",
+        "outcomes (last run)",
+    ]
+    lin = []
+    sizes = sorted(args.sizes)
+    for kind in ("plain", "idempotent"):
+        for a, b in itertools.pairwise(sizes):
+            lin.append(
+                f"idempotent={kind == 'idempotent'}: client CPU per job at {b:,} / at {a:,} = "
+                f"{per_job[(b, kind)] / per_job[(a, kind)]:.2f}"
+            )
+    return (
+        f"### B2 batch re-run on the emulator (runs: {args.runs} up to 10,000 jobs, "
+        f"{args.big_runs} above)\n\n"
+        f"Ceilings of this emulator with raw aiohttp: GET {get_rps:.0f}/s, clone "
+        f"{clone_rps:.0f}/s; ideal = requests needed / ceiling + {FIRST_POLL:.1f} s.\n\n"
+        + table(head, rows)
+        + "\n\nLinearity (1.00 = linear): "
+        + "; ".join(lin)
+        + "\n"
+    )
+
+
+def main() -> None:
+    """Parse arguments; run one child measurement or the whole benchmark."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    p.add_argument("--runs", type=int, default=3, help="runs per size up to 10,000 jobs")
+    p.add_argument("--big-runs", type=int, default=1, help="runs per size above 10,000 jobs")
+    p.add_argument("--probe-n", type=int, default=PROBE_N)
+    p.add_argument("--timeout", type=float, default=1800.0, help="per measurement, seconds")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
+    p.add_argument("--child", choices=("plain", "idempotent", "probe"), help=argparse.SUPPRESS)
+    p.add_argument("--ids", help=argparse.SUPPRESS)
+    p.add_argument("--op", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        child(args)
+        return
+    if args.smoke:
+        args.sizes, args.runs, args.big_runs, args.probe_n, args.timeout = [50, 100], 1, 1, 200, 60
+    print(orchestrate(args))
+
+
+if __name__ == "__main__":
+    main()
