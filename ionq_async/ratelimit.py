@@ -15,6 +15,7 @@ RateLimitSetting = float | Literal["adaptive"] | None
 
 _DECREASE = 0.9
 _INCREASE_SHARE = 0.02
+_SPEEDUP = 2.0
 _MIN_RATE = 1.0
 _WINDOW = 1.0
 _MIN_SPAN = 0.1
@@ -26,10 +27,11 @@ class RateLimiter:
 
     Adaptive mode sends freely until the first 429. Each 429 on a request sent after the
     previous decrease (one decrease per congestion event) sets the rate to 0.9x the smaller
-    of the current rate and the rate the server admitted over the last second of sending
-    (multiplicative decrease); 2 % of that rate is added back per second (additive
-    increase). In fixed and adaptive modes a 429's Retry-After (at most `max_pause`
-    seconds) pauses all callers; None turns the limiter off entirely.
+    of the current rate and what the server admitted per second over the last second
+    (multiplicative decrease); 2 % of that rate is added back per second, a rate that
+    grows by 1x every 2 s without a 429 (additive increase that speeds up, so that an
+    underestimate is soon undone). In fixed and adaptive modes a 429's Retry-After (at
+    most `max_pause` seconds) pauses all callers; None turns the limiter off entirely.
     """
 
     def __init__(
@@ -55,7 +57,6 @@ class RateLimiter:
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
-        self._resumed_at = -math.inf
         self._started_at: float | None = None
         self._increase = 0.0
         self._last_change = 0.0
@@ -90,7 +91,11 @@ class RateLimiter:
         """The rate after additive increase up to `now` (fixed rates never change)."""
         assert self.rate is not None
         if self.adaptive and now > self._last_change:
-            self.rate += self._increase * (now - self._last_change)
+            # The increase itself grows the longer no 429 comes (1x at the decrease,
+            # 1 + t/_SPEEDUP after t seconds), so an underestimate is soon undone.
+            calm = (self._last_change + now) / 2 - self._event_at
+            speedup = 1.0 + max(0.0, calm) / _SPEEDUP
+            self.rate += self._increase * speedup * (now - self._last_change)
             self._last_change = now
         return self.rate
 
@@ -103,9 +108,9 @@ class RateLimiter:
                 self._admitted.popleft()
 
     def _admitted_rate(self, now: float) -> float:
-        """What the server admitted per second of sending over the last second."""
+        """What the server admitted per second over the last second (pauses included)."""
         start = now if self._started_at is None else self._started_at
-        since = min(now, max(now - _WINDOW, self._resumed_at, start))
+        since = min(now, max(now - _WINDOW, start))
         count = sum(1 for t in self._admitted if t >= since)
         return count / max(now - since, _MIN_SPAN)
 
@@ -126,7 +131,6 @@ class RateLimiter:
             until = now + min(retry_after, self.max_pause)
             if until > self._paused_until:
                 self._paused_until = until
-                self._resumed_at = until
 
     def __repr__(self) -> str:
         mode = "adaptive" if self.adaptive else "fixed" if self.rate else "off"

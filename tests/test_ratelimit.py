@@ -134,7 +134,8 @@ async def test_additive_increase_without_429s(t: FakeTime) -> None:
     assert low is not None
     t.now += 10.0
     await lim.acquire()
-    assert lim.rate == pytest.approx(low * 1.2, rel=0.01)  # +2 % of the new rate per second
+    # 2 % of the new rate per second, sped up by 1 + t/2 s: 0.02 * (10 + 25) = +70 %.
+    assert lim.rate == pytest.approx(low * 1.7, rel=0.01)
 
 
 async def test_client_reports_429s_to_the_shared_limiter() -> None:
