@@ -12,7 +12,7 @@ IonQError
 │   ├── ConflictError 409
 │   ├── RequestTooLargeError 413
 │   ├── RateLimitError 429        .retry_after
-│   └── ServerError 5xx
+│   └── ServerError 5xx           .retry_after
 ├── ResponseValidationError       a 2xx answer whose body is not the expected JSON
 └── JobError                      .job_id
     ├── JobFailedError            .job .failure .code
@@ -181,9 +181,13 @@ class RateLimitError(APIStatusError):
 
 
 class ServerError(APIStatusError):
-    """5xx: the server or a gateway failed."""
+    """5xx: the server or a gateway failed; `retry_after` if it said when to come back."""
 
     status_code = 500
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.retry_after = retry_after
 
 
 class ResponseValidationError(IonQError):
@@ -309,7 +313,6 @@ def error_from_response(
         keys = validation.get("keys") if isinstance(validation, dict) else None
         valid = tuple(str(k) for k in keys) if isinstance(keys, list) else ()
         return BadRequestError(message, validation_keys=valid, **kw)
-    cls = _STATUS_CLASSES.get(status)
-    if cls is None:
-        cls = ServerError if status >= 500 else APIStatusError
-    return cls(message, **kw)
+    if status >= 500:
+        return ServerError(message, retry_after=parse_retry_after(headers.get("retry-after")), **kw)
+    return _STATUS_CLASSES.get(status, APIStatusError)(message, **kw)

@@ -17,6 +17,7 @@ from .errors import (
     APIStatusError,
     RateLimitError,
     ResponseValidationError,
+    ServerError,
 )
 
 __all__ = ["DEFAULT_RETRY_STATUSES", "RetryBudget", "RetryEvent", "RetryPolicy", "run_with_retries"]
@@ -214,6 +215,8 @@ async def run_with_retries(
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RateLimitError) and error.retry_after is not None:
             return error.retry_after
+        if isinstance(error, ServerError) and error.retry_after is not None:
+            return min(error.retry_after, policy.max_retry_after)
         return float(backoff(state))
 
     def before_sleep(state: RetryCallState) -> None:

@@ -34,7 +34,7 @@ from ionq_async import (
     SubmissionUnknownError,
 )
 from ionq_async.retry import DEFAULT_RETRY_STATUSES
-from ionq_async.testing import FakeIonQ, Fault
+from ionq_async.testing import FakeIonQ, Fault, FaultPlan
 
 RETRIED = sorted(DEFAULT_RETRY_STATUSES)
 UNKNOWN_ID = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
@@ -559,3 +559,21 @@ async def test_transient_2xx_body_on_get_is_retried_then_raised(
         with pytest.raises(ResponseValidationError):
             await c.jobs.get(job.id)
     assert len(fake.requests) == 2
+
+
+async def test_retry_after_on_503_is_honoured_up_to_max_retry_after() -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    plan = FaultPlan().sequence(
+        "get_job", [Fault.http(503, retry_after=3), Fault.http(503, retry_after=500)]
+    )
+    async with FakeIonQ(faults=plan) as fake:
+        src = fake.add_job()
+        policy = RetryPolicy(sleep=record, max_retry_after=10.0)
+        async with fake.client(rate_limit=None, retry=policy) as client:
+            job = await client.jobs.get(src.id)
+    assert job.id == src.id
+    assert waits == [3.0, 10.0]
