@@ -475,8 +475,8 @@ async def test_outage_is_not_multiplied_by_max_attempts_and_recovers() -> None:
         job = fake.add_job()
         retry = RetryPolicy(max_attempts=5, initial_wait=0.05, max_wait=0.2, jitter=0.05)
         async with fake.client(retry=retry) as c:
-            fake.outage(1.5)
-            ends = time.time() + 1.5
+            fake.outage(5.0)
+            ends = time.time() + 5.0
             results = await asyncio.gather(
                 *(c.jobs.get(job.id) for _ in range(n)), return_exceptions=True
             )
