@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 _INT32 = (-(2**31), 2**31 - 1)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MAX_SHOTS = 1_000_000
 
 
@@ -55,15 +57,14 @@ def is_terminal(status: JobStatus | str) -> bool:
 
 
 def check_job_id(value: object, name: str = "job_id") -> str:
-    """Return `value` if it is a well-formed UUID string, else raise naming `name`."""
+    """Return `value` if it is a UUID string in canonical 8-4-4-4-12 form, else raise."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a UUID string, not {type(value).__name__}")
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a well-formed UUID, got {value!r}") from None
-    # uuid.UUID also accepts braces, "urn:uuid:", misplaced hyphens, "_" and "+" (via int()).
-    if str(parsed) != value.lower():
+    if _UUID.fullmatch(value) is None:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a well-formed UUID, got {value!r}") from None
         raise ValueError(f"{name} must be a UUID in canonical 8-4-4-4-12 form, got {value!r}")
     return value
 

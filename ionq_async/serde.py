@@ -92,9 +92,39 @@ def _nullable_dict(value: Any, _: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
 
+def _optional_datetime(value: Any, _: Any) -> datetime | None:
+    return None if value is None else _datetime(value, None)
+
+
+def _metadata(value: Any, _: Any) -> dict[str, str] | None:
+    """Job metadata: str -> str (values of other types are turned into strings)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"metadata must be an object, got {value!r}")
+    return {str(k): v if type(v) is str else str(v) for k, v in value.items()}
+
+
+def _optional_str(value: Any, _: Any) -> str | None:
+    """A fast path for the many `str | None` fields (cattrs' generic Optional is slower)."""
+    return value if value is None or type(value) is str else str(value)
+
+
+def _optional_int(value: Any, _: Any) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+converter.register_structure_hook(str | None, _optional_str)
+converter.register_structure_hook(int | None, _optional_int)
 converter.register_structure_hook(JobStatus | str, _status)
 converter.register_structure_hook(JobStatus | str | None, _optional_status)
 converter.register_structure_hook(datetime, _datetime)
+converter.register_structure_hook(datetime | None, _optional_datetime)
+converter.register_structure_hook(dict[str, str] | None, _metadata)
 converter.register_structure_hook(Failure | None, _failure)
 converter.register_structure_hook(Noise | None, _noise)
 converter.register_structure_hook(tuple[str, ...] | None, _string_tuple)
