@@ -38,7 +38,6 @@ TRANSIENT_FAILURES = frozenset(
 """Failure codes worth re-running (`retry_failed`): the system's fault, not the circuit's."""
 
 OUTCOMES = ("completed", "failed", "canceled", "error", "ambiguous", "submitted")
-_WINDOW = 20_000
 
 
 @frozen(kw_only=True)
@@ -102,6 +101,20 @@ class RerunReport:
         return self.counts.get("completed", 0) == len(self.outcomes)
 
 
+class _Slot:
+    """One submission slot of the batch's gate, released at most once."""
+
+    def __init__(self, gate: asyncio.Semaphore) -> None:
+        self._gate = gate
+        self.held = True
+
+    def release(self) -> None:
+        """Give the slot back (no-op if already given back)."""
+        if self.held:
+            self.held = False
+            self._gate.release()
+
+
 @define
 class _Counters:
     total: int
@@ -157,14 +170,16 @@ class _Rerun:
         if self.on_progress is not None:
             self.on_progress(self.counters.snapshot())
 
-    async def run_one(self, source_id: str) -> RerunOutcome:
-        """Re-run one source; never raises (but for cancellation)."""
+    async def run_one(self, source_id: str, slot: _Slot) -> RerunOutcome:
+        """Re-run one source, holding `slot` until its first submission; never raises."""
         try:
-            outcome = await self._one(source_id)
+            outcome = await self._one(source_id, slot)
         except IonQError as exc:
             outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
         except (ValueError, TypeError) as exc:
             outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
+        finally:
+            slot.release()
         if self.journal is not None:
             await self.journal.finished(
                 source_id,
@@ -178,7 +193,7 @@ class _Rerun:
         self._progress()
         return outcome
 
-    async def _one(self, source_id: str) -> RerunOutcome:
+    async def _one(self, source_id: str, slot: _Slot) -> RerunOutcome:
         check_job_id(source_id, "source_id")
         entry = self.resume.get(source_id)
         if entry is not None and entry.status is not None:
@@ -203,13 +218,14 @@ class _Rerun:
             if job_id is None:
                 attempt += 1
                 try:
-                    job_id = await self._submit(source_id, attempt)
+                    job_id = await self._submit(source_id, attempt, slot)
                 except SubmissionUnknownError as exc:
                     return RerunOutcome(
                         source_id=source_id, status="ambiguous", error=exc, attempts=attempt
                     )
                 if run == 0:
                     self._cloned()
+            slot.release()
             if not self.wait:
                 return RerunOutcome(
                     source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
@@ -253,31 +269,40 @@ class _Rerun:
         self.counters.cloned += 1
         self._progress()
 
-    async def _submit(self, source_id: str, attempt: int) -> str:
-        """Clone `source_id` (idempotently if asked), recording intent and result."""
+    async def _submit(self, source_id: str, attempt: int, slot: _Slot) -> str:
+        """Clone `source_id` in a submission slot (the one held, or a new one)."""
+        if slot.held:
+            try:
+                return await self._clone(source_id, attempt)
+            finally:
+                slot.release()
         async with self.gate:
-            if not self.idempotent:
-                if self.journal is not None:
-                    await self.journal.intent(source_id, None, attempt)
-                created = await self.jobs.clone(source_id, self.request)
+            return await self._clone(source_id, attempt)
+
+    async def _clone(self, source_id: str, attempt: int) -> str:
+        """Clone `source_id` (idempotently if asked), recording intent and result."""
+        if not self.idempotent:
+            if self.journal is not None:
+                await self.journal.intent(source_id, None, attempt)
+            created = await self.jobs.clone(source_id, self.request)
+        else:
+            token = new_token()
+            request = self.request
+            if request is None or request.metadata is None:
+                source = await self.jobs.get(source_id)
+                request = with_token(request, source.metadata, token)
             else:
-                token = new_token()
-                request = self.request
-                if request is None or request.metadata is None:
-                    source = await self.jobs.get(source_id)
-                    request = with_token(request, source.metadata, token)
-                else:
-                    request = with_token(request, None, token)
-                if self.journal is not None:
-                    await self.journal.intent(source_id, token, attempt)
-                created = await clone_idempotent(
-                    self.jobs,
-                    source_id,
-                    request,
-                    token=token,
-                    index=self.jobs.token_index,
-                    since=datetime.now(UTC),
-                )
+                request = with_token(request, None, token)
+            if self.journal is not None:
+                await self.journal.intent(source_id, token, attempt)
+            created = await clone_idempotent(
+                self.jobs,
+                source_id,
+                request,
+                token=token,
+                index=self.jobs.token_index,
+                since=datetime.now(UTC),
+            )
         if self.journal is not None:
             await self.journal.cloned(source_id, created.id)
         return created.id
@@ -331,16 +356,17 @@ async def rerun(
         total=len(ids),
     )
     done: asyncio.Queue[RerunOutcome] = asyncio.Queue()
-    running: set[asyncio.Task[None]] = set()
-    feed = iter(ids)
+    running: set[asyncio.Task[Any]] = set()
 
-    async def one(source_id: str) -> None:
-        done.put_nowait(await state.run_one(source_id))
+    async def one(source_id: str, slot: _Slot) -> None:
+        done.put_nowait(await state.run_one(source_id, slot))
 
-    def start_next() -> None:
-        source_id = next(feed, None)
-        if source_id is not None:
-            task = asyncio.create_task(one(source_id))
+    async def feed() -> None:
+        # Only this task waits on the gate (Semaphore.acquire is O(waiters) on 3.11), and a
+        # source's task starts only when a submission slot is free for it.
+        for source_id in ids:
+            await state.gate.acquire()
+            task = asyncio.create_task(one(source_id, _Slot(state.gate)))
             running.add(task)
             task.add_done_callback(running.discard)
 
@@ -350,12 +376,11 @@ async def rerun(
                 await book.open()
             state.resume = await book.load()
         state._progress()
-        for _ in range(min(len(ids), _WINDOW)):
-            start_next()
+        feeder = asyncio.create_task(feed())
+        running.add(feeder)
+        feeder.add_done_callback(running.discard)
         for _ in ids:
-            outcome = await done.get()
-            start_next()
-            yield outcome
+            yield await done.get()
     finally:
         for task in list(running):
             task.cancel()
