@@ -17,6 +17,7 @@ from .idempotency import clone_idempotent, new_token, with_token
 from .journal import Journal, JournalEntry
 from .models import CloneRequest, Job, JobStatus, check_job_id
 from .polling import PollPolicy
+from .serde import dump_request
 
 if TYPE_CHECKING:
     from .jobs import Jobs
@@ -154,7 +155,7 @@ class _Rerun:
         total: int,
     ) -> None:
         self.jobs = jobs
-        self.request = request
+        self.body = dump_request(request) if request is not None else {}
         self.gate = asyncio.Semaphore(concurrency)
         self.wait = wait
         self.poll = poll
@@ -284,21 +285,16 @@ class _Rerun:
         if not self.idempotent:
             if self.journal is not None:
                 await self.journal.intent(source_id, None, attempt)
-            created = await self.jobs.clone(source_id, self.request)
+            created = await self.jobs._post_clone(source_id, self.body)
         else:
             token = new_token()
-            request = self.request
-            if request is None or request.metadata is None:
-                source = await self.jobs.get(source_id)
-                request = with_token(request, source.metadata, token)
-            else:
-                request = with_token(request, None, token)
+            source = None if "metadata" in self.body else (await self.jobs.get(source_id)).metadata
             if self.journal is not None:
                 await self.journal.intent(source_id, token, attempt)
             created = await clone_idempotent(
                 self.jobs,
                 source_id,
-                request,
+                with_token(self.body, source, token),
                 token=token,
                 index=self.jobs.token_index,
                 since=datetime.now(UTC),

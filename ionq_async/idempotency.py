@@ -13,14 +13,13 @@ import uuid
 from collections.abc import Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import tenacity
 from tenacity import AsyncRetrying
 
 from .errors import SubmissionUnknownError
-from .models import CloneRequest, JobCreated
+from .models import JobCreated
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -88,27 +87,24 @@ class TokenIndex:
 
 
 def with_token(
-    request: CloneRequest | None, source_metadata: Mapping[str, str] | None, token: str
-) -> CloneRequest:
-    """`request` with the token merged into its metadata (or the source's, to keep it)."""
-    base = request.metadata if request is not None and request.metadata is not None else None
-    metadata = {**(base if base is not None else source_metadata or {}), TOKEN_KEY: token}
-    if request is None:
-        return CloneRequest(metadata=metadata)
-    return attrs.evolve(request, metadata=metadata)
+    body: Mapping[str, Any], source_metadata: Mapping[str, str] | None, token: str
+) -> dict[str, Any]:
+    """A clone body with the token merged into its metadata (or the source's, to keep it)."""
+    base = body.get("metadata", source_metadata or {})
+    return {**body, "metadata": {**base, TOKEN_KEY: token}}
 
 
 async def clone_idempotent(
     jobs: Jobs,
     source_id: str,
-    request: CloneRequest,
+    body: Mapping[str, Any],
     *,
     token: str,
     index: TokenIndex,
     retry: RetryPolicy | None = None,
     since: datetime | None = None,
 ) -> JobCreated:
-    """Clone with `request` (which carries `token`); never create a second job for it.
+    """Clone with `body` (which carries `token`); never create a second job for it.
 
     After a lost answer the token is looked up; only if no job carries it is the clone sent
     again (up to the policy's `max_attempts` submissions, at least three). If every answer
@@ -127,7 +123,7 @@ async def clone_idempotent(
             if found is not None:
                 return JobCreated(id=found)
         try:
-            created = await jobs.clone(source_id, request, retry=retry)
+            created = await jobs._post_clone(source_id, body, retry)
         except SubmissionUnknownError as exc:
             exc.source_id = source_id
             found = await index.find(token, since=started)

@@ -57,6 +57,7 @@ def _ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
 
 
 def _clone_request(request: CloneRequest | None, fields: dict[str, Any]) -> CloneRequest:
+    """`request` with the keyword fields that were given (not None) applied on top."""
     if request is not None and not isinstance(request, CloneRequest):
         raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
     given = {k: v for k, v in fields.items() if v is not None}
@@ -142,20 +143,30 @@ class Jobs:
         """
         check_job_id(job_id)
         body = _clone_body(request, dict(_locals_fields(locals())))
-        if idempotent:
-            req = _clone_request(request, dict(_locals_fields(locals())))
-            token = new_token()
-            metadata = None if req.metadata is not None else (await self.get(job_id)).metadata
-            return await clone_idempotent(
-                self,
-                job_id,
-                with_token(req, metadata, token),
-                token=token,
-                index=self.token_index,
-                retry=retry,
-            )
+        if not idempotent:
+            return await self._post_clone(job_id, body, retry)
+        token = new_token()
+        source = None if "metadata" in body else (await self.get(job_id, retry=retry)).metadata
+        return await clone_idempotent(
+            self,
+            job_id,
+            with_token(body, source, token),
+            token=token,
+            index=self.token_index,
+            retry=retry,
+        )
+
+    async def _post_clone(
+        self,
+        job_id: str,
+        body: Mapping[str, Any],
+        retry: RetryPolicy | None = None,
+        *,
+        action: str = "clone",
+    ) -> JobCreated:
+        """POST a ready clone (or move) body for `job_id`."""
         data = await self._client._request(
-            "POST", f"/jobs/{job_id}/clone", json_body=body, retry=retry
+            "POST", f"/jobs/{job_id}/{action}", json_body=body, retry=retry
         )
         return load_job_created(data)
 
@@ -178,10 +189,7 @@ class Jobs:
         """Clone `job_id` and cancel it in one request (409 if it can no longer be canceled)."""
         check_job_id(job_id)
         body = _clone_body(request, dict(_locals_fields(locals())))
-        data = await self._client._request(
-            "POST", f"/jobs/{job_id}/move", json_body=body, retry=retry
-        )
-        return load_job_created(data)
+        return await self._post_clone(job_id, body, retry, action="move")
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """Read one job."""
