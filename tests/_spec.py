@@ -84,6 +84,13 @@ def schemas() -> dict[str, Any]:
 
 def validator_for(schema_name: str) -> jsonschema.protocols.Validator:
     """A Draft 4 validator of `components.schemas[schema_name]`, $refs resolved in-document."""
+    if _read_spec() is None:
+        load_spec()  # skips the calling test
+    return _validator(schema_name)
+
+
+@functools.cache
+def _validator(schema_name: str) -> jsonschema.protocols.Validator:
     converted = schemas()
     if schema_name not in converted:
         raise KeyError(f"no schema {schema_name!r} in the IonQ spec")

@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from jsonschema import Draft202012Validator, ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from _spec import validator_for
+from jsonschema import ValidationError
 
 from ionq_async.testing import FakeIonQ, Fault
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "ionq-openapi-v0.4.json"
 BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
 Check = Callable[[str, Any], None]
 
 
-def _to_json_schema(node: Any) -> Any:
-    """OpenAPI 3.0 -> JSON Schema: ``nullable`` becomes a null type; custom formats dropped."""
-    if isinstance(node, list):
-        return [_to_json_schema(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _to_json_schema(v) for k, v in node.items() if k != "nullable"}
-    # `format` is a keyword only as a string beside `type`; in ArtifactDescriptor it is a property.
-    if isinstance(node.get("format"), str) and "type" in node:
-        out.pop("format")
-    if node.get("nullable") is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-            if "enum" in out:
-                out["enum"] = [*out["enum"], None]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
 @pytest.fixture(scope="module")
 def check() -> Check:
-    if not SPEC_PATH.exists():
-        pytest.skip(
-            f"IonQ OpenAPI spec not found at {SPEC_PATH}: spec conformance needs ../shared "
-            "beside the repo"
-        )
-    spec = _to_json_schema(json.loads(SPEC_PATH.read_text()))
-    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource("urn:ionq", resource)
-
     def validate(schema: str, body: Any) -> None:
-        ref = {"$ref": f"urn:ionq#/components/schemas/{schema}"}
-        Draft202012Validator(ref, registry=registry).validate(body)
+        validator_for(schema).validate(body)
 
     return validate
 
@@ -88,17 +54,6 @@ async def call(
 ) -> tuple[int, Any]:
     async with http.request(method, fake.base_url + path, **kw) as resp:
         return resp.status, await resp.json()
-
-
-def test_converter_handles_nullable_and_format_property() -> None:
-    node = {
-        "properties": {"format": {"type": "string"}, "n": {"type": "integer", "format": "int32"}},
-        "x": {"allOf": [{"$ref": "#/a"}], "nullable": True},
-    }
-    out = _to_json_schema(node)
-    assert out["properties"]["format"] == {"type": "string"}
-    assert out["properties"]["n"] == {"type": "integer"}
-    assert out["x"] == {"anyOf": [{"allOf": [{"$ref": "#/a"}]}, {"type": "null"}]}
 
 
 async def test_jobs_in_every_state_match_get_and_list_schemas(

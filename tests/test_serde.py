@@ -336,3 +336,22 @@ async def test_bad_clone_keywords_raise_before_any_request(
     with pytest.raises(error, match=name):
         await client.jobs.move(SRC, CloneRequest(shots=5), **fields)
     assert counting_server[1] == []
+
+
+def test_spec_converter_maps_nullable_and_leaves_property_names_alone() -> None:
+    from _spec import openapi_to_jsonschema
+
+    node = {
+        "type": "object",
+        "properties": {
+            "format": {"type": "string"},
+            "nullable": {"type": "boolean"},
+            "x": {"allOf": [{"$ref": "#/a"}], "nullable": True},
+            "s": {"type": "string", "enum": ["a"], "nullable": True},
+        },
+    }
+    out = openapi_to_jsonschema(node)
+    assert out["properties"]["format"] == {"type": "string"}
+    assert out["properties"]["nullable"] == {"type": "boolean"}
+    assert out["properties"]["x"] == {"anyOf": [{"allOf": [{"$ref": "#/a"}]}, {"type": "null"}]}
+    assert out["properties"]["s"] == {"type": ["string", "null"], "enum": ["a", None]}
