@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from conftest import Clock
 
 from ionq_async.testing import FakeIonQ, Fate
 
@@ -15,30 +16,10 @@ BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
 FAST = (0.01, 0.01, 0.01)
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
-def clock() -> _Clock:
-    return _Clock()
-
-
-@pytest.fixture
-async def fake(clock: _Clock) -> AsyncIterator[FakeIonQ]:
+async def fake(clock: Clock) -> AsyncIterator[FakeIonQ]:
     async with FakeIonQ(durations=(1.0, 2.0, 3.0), clock=clock) as server:
         yield server
-
-
-@pytest.fixture
-async def http(fake: FakeIonQ) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"apiKey {fake.api_key}"}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        yield session
 
 
 async def call(
@@ -50,7 +31,7 @@ async def call(
 
 
 async def test_lifecycle_is_derived_from_the_clock(
-    fake: FakeIonQ, http: aiohttp.ClientSession, clock: _Clock
+    fake: FakeIonQ, http: aiohttp.ClientSession, clock: Clock
 ) -> None:
     job = fake.add_job(name="bell", circuit=BELL, shots=1000)
     seen = []
@@ -81,7 +62,7 @@ async def test_little_endian_keys(fake: FakeIonQ, http: aiohttp.ClientSession) -
 
 
 async def test_results_404_until_completed(
-    fake: FakeIonQ, http: aiohttp.ClientSession, clock: _Clock
+    fake: FakeIonQ, http: aiohttp.ClientSession, clock: Clock
 ) -> None:
     job = fake.add_job(circuit=BELL)
     status, body = await call(http, fake, "GET", f"/jobs/{job.id}/results/probabilities")
@@ -283,7 +264,7 @@ async def test_cancel_delete_and_bulk(fake: FakeIonQ, http: aiohttp.ClientSessio
 
 
 async def test_fates_failed_and_canceled(
-    fake: FakeIonQ, http: aiohttp.ClientSession, clock: _Clock
+    fake: FakeIonQ, http: aiohttp.ClientSession, clock: Clock
 ) -> None:
     failed = fake.add_job(failure_code="TooManyShots")
     canceled = fake.add_job(fate="canceled")
@@ -298,7 +279,7 @@ async def test_fates_failed_and_canceled(
 
 
 async def test_scripted_fates_and_hook_for_clones(
-    fake: FakeIonQ, http: aiohttp.ClientSession, clock: _Clock
+    fake: FakeIonQ, http: aiohttp.ClientSession, clock: Clock
 ) -> None:
     src = fake.add_job()
     fake.script_next_fates([Fate.failed("SimulationError"), "canceled"])

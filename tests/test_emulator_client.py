@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from conftest import Clock
 
 from ionq_async.client import AsyncIonQ
 from ionq_async.errors import (
@@ -22,20 +23,8 @@ from ionq_async.testing import FakeIonQ, Fault
 BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
 
 
-class _Clock:
-    t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
-def clock() -> _Clock:
-    return _Clock()
-
-
-@pytest.fixture
-async def fake(clock: _Clock) -> AsyncIterator[FakeIonQ]:
+async def fake(clock: Clock) -> AsyncIterator[FakeIonQ]:
     async with FakeIonQ(durations=(1.0, 1.0, 1.0), clock=clock) as server:
         yield server
 
@@ -47,7 +36,7 @@ async def client(fake: FakeIonQ) -> AsyncIterator[AsyncIonQ]:
 
 
 async def test_create_get_and_probabilities(
-    fake: FakeIonQ, client: AsyncIonQ, clock: _Clock
+    fake: FakeIonQ, client: AsyncIonQ, clock: Clock
 ) -> None:
     payload: dict[str, Any] = {
         "type": "ionq.circuit.v1",

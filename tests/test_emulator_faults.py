@@ -20,13 +20,6 @@ async def fake() -> AsyncIterator[FakeIonQ]:
         yield server
 
 
-@pytest.fixture
-async def http(fake: FakeIonQ) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"apiKey {fake.api_key}"}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        yield session
-
-
 @pytest.mark.parametrize(
     ("fault", "status", "retry_after"),
     [

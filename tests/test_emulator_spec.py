@@ -42,13 +42,6 @@ async def fake() -> AsyncIterator[FakeIonQ]:
         yield server
 
 
-@pytest.fixture
-async def http(fake: FakeIonQ) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"apiKey {fake.api_key}"}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        yield session
-
-
 async def call(
     http: aiohttp.ClientSession, fake: FakeIonQ, method: str, path: str, **kw: Any
 ) -> tuple[int, Any]:
