@@ -101,7 +101,7 @@ async def test_cancelled_waiter_with_cancel_on_timeout_cancels_remote_job(fake: 
 
 
 async def test_thousand_waits_are_polled_in_batches(fake: FakeIonQ) -> None:
-    jobs = [fake.add_job(durations=(0.05, 0.05, 0.1)) for _ in range(1000)]
+    jobs = [fake.add_job(durations=(0.2, 0.2, 0.4)) for _ in range(1000)]
     policy = PollPolicy(initial=0.05, factor=1.5, max_interval=0.2, jitter=0.1)
     async with fake.client(rate_limit=None) as client:
         done = await asyncio.gather(*(client.jobs.wait(j.id, poll=policy) for j in jobs))
