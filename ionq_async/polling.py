@@ -9,6 +9,7 @@ and polled one job per request instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import inspect
 import itertools
@@ -193,11 +194,9 @@ class Poller:
             if not due:
                 self._wake.clear()
                 delay = self._heap[0][0] - now if self._heap else None
-                try:
+                with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
                         await self._wake.wait()
-                except TimeoutError:
-                    pass
                 continue
             await self._poll(due)
 
