@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import os
+import sqlite3
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field, frozen
 
-from .errors import IonQError, SubmissionUnknownError
+from .errors import IonQError, SubmissionUnknownError, WaitTimeoutError
 from .idempotency import clone_idempotent, new_token, with_token
 from .journal import Journal, JournalEntry
 from .models import CloneRequest, Job, JobStatus, check_job_id
-from .polling import PollPolicy
+from .polling import DEFAULT_POLL, PollPolicy, _Watch
 from .serde import dump_request
 
 if TYPE_CHECKING:
@@ -102,18 +105,25 @@ class RerunReport:
         return self.counts.get("completed", 0) == len(self.outcomes)
 
 
-class _Slot:
-    """One submission slot of the batch's gate, released at most once."""
+@frozen
+class _Again:
+    """Work for a worker: re-run a source whose clone failed for a transient reason."""
 
-    def __init__(self, gate: asyncio.Semaphore) -> None:
-        self._gate = gate
-        self.held = True
+    source_id: str
+    attempt: int
+    run: int
 
-    def release(self) -> None:
-        """Give the slot back (no-op if already given back)."""
-        if self.held:
-            self.held = False
-            self._gate.release()
+
+@define(eq=False)
+class _Waiting:
+    """A clone being awaited for its source; the poller calls back, no task waits."""
+
+    source_id: str
+    job_id: str
+    attempt: int
+    run: int
+    watch: _Watch
+    timer: asyncio.TimerHandle | None = None
 
 
 @define
@@ -137,7 +147,12 @@ class _Counters:
 
 
 class _Rerun:
-    """One batch: the per-source state machine, shared counters and the journal."""
+    """One batch: `concurrency` workers submit clones; the shared poller reports their ends.
+
+    A source costs a task only while it is being submitted: a clone is then awaited by a
+    poller watch whose callback settles the source, so 10,000 waiting jobs are 10,000
+    small records, not 10,000 suspended tasks.
+    """
 
     def __init__(
         self,
@@ -156,9 +171,9 @@ class _Rerun:
     ) -> None:
         self.jobs = jobs
         self.body = dump_request(request) if request is not None else {}
-        self.gate = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
         self.wait = wait
-        self.poll = poll
+        self.poll = poll or DEFAULT_POLL
         self.timeout = timeout
         self.journal = journal
         self.idempotent = idempotent
@@ -166,93 +181,218 @@ class _Rerun:
         self.on_progress = on_progress
         self.counters = _Counters(total)
         self.resume: dict[str, JournalEntry] = {}
+        self.emit: Callable[[RerunOutcome], None] = lambda outcome: None
+        self._left = total
+        self._urgent: collections.deque[_Again | RerunOutcome] = collections.deque()
+        self._wake = asyncio.Event()
+        self._all_done: asyncio.Future[None] | None = None
+        self._waiting: dict[asyncio.Future[Job], _Waiting] = {}
+        self._on_waited = self._waited
 
     def _progress(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.counters.snapshot())
-
-    async def run_one(self, source_id: str, slot: _Slot) -> RerunOutcome:
-        """Re-run one source, holding `slot` until its first submission; never raises."""
-        try:
-            outcome = await self._one(source_id, slot)
-        except IonQError as exc:
-            outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
-        except (ValueError, TypeError) as exc:
-            outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
-        finally:
-            slot.release()
-        if self.journal is not None:
-            await self.journal.finished(
-                source_id,
-                outcome.status,
-                job_id=outcome.job_id,
-                error=None
-                if outcome.error is None
-                else f"{type(outcome.error).__name__}: {outcome.error}",
-            )
-        self.counters.counts[outcome.status] += 1
-        self._progress()
-        return outcome
-
-    async def _one(self, source_id: str, slot: _Slot) -> RerunOutcome:
-        check_job_id(source_id, "source_id")
-        entry = self.resume.get(source_id)
-        if entry is not None and entry.status is not None:
-            return RerunOutcome(
-                source_id=source_id,
-                job_id=entry.job_id,
-                status=entry.status,
-                attempts=entry.attempt,
-            )
-        attempt = entry.attempt if entry is not None else 0
-        job_id = entry.job_id if entry is not None else None
-        if job_id is None and entry is not None:
             try:
-                job_id = await self._reconcile(entry)
+                self.on_progress(self.counters.snapshot())
+            except Exception:
+                logger.exception("on_progress raised; the batch goes on")
+
+    async def drive(self, ids: list[str]) -> None:
+        """Run the batch to the end: every source's outcome emitted exactly once."""
+        if not ids:
+            return
+        loop = asyncio.get_running_loop()
+        self._all_done = loop.create_future()
+        fresh = iter(ids)
+        workers = [
+            loop.create_task(self._worker(fresh)) for _ in range(min(self.concurrency, len(ids)))
+        ]
+        try:
+            await asyncio.wait([self._all_done, *workers], return_when=asyncio.FIRST_COMPLETED)
+            for worker in workers:
+                if worker.done():
+                    worker.result()
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._stop_waiting()
+
+    async def _worker(self, fresh: Iterator[str]) -> None:
+        """Take work, re-runs and journal writes first, until every source is settled."""
+        while self._left:
+            if self._urgent:
+                item = self._urgent.popleft()
+                if isinstance(item, _Again):
+                    await self._start(item.source_id, item.attempt, item.run)
+                else:
+                    await self._finish(item)
+                continue
+            source_id = next(fresh, None)
+            if source_id is not None:
+                await self._start(source_id)
+                continue
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _later(self, item: _Again | RerunOutcome) -> None:
+        self._urgent.append(item)
+        self._wake.set()
+
+    async def _start(self, source_id: str, attempt: int = 0, run: int = 0) -> None:
+        """Submit one source's clone; settle it now, or once the poller reports its end."""
+        try:
+            outcome = await self._submit(source_id, attempt, run)
+        except (IonQError, ValueError, TypeError) as exc:
+            outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
+        except Exception as exc:
+            logger.exception("re-running %s failed unexpectedly", source_id)
+            outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
+        if outcome is not None:
+            await self._finish(outcome)
+
+    async def _submit(self, source_id: str, attempt: int, run: int) -> RerunOutcome | None:
+        """The outcome if known without waiting; None once the clone is being awaited."""
+        job_id = None
+        if run == 0:
+            check_job_id(source_id, "source_id")
+            entry = self.resume.get(source_id)
+            if entry is not None:
+                if entry.status is not None:
+                    return RerunOutcome(
+                        source_id=source_id,
+                        job_id=entry.job_id,
+                        status=entry.status,
+                        attempts=entry.attempt,
+                    )
+                attempt, job_id = entry.attempt, entry.job_id
+                if job_id is None:
+                    try:
+                        job_id = await self._reconcile(entry)
+                    except SubmissionUnknownError as exc:
+                        return RerunOutcome(
+                            source_id=source_id, status="ambiguous", error=exc, attempts=attempt
+                        )
+            if job_id is not None:
+                self._cloned()
+        if job_id is None:
+            attempt += 1
+            try:
+                job_id = await self._clone(source_id, attempt)
             except SubmissionUnknownError as exc:
                 return RerunOutcome(
                     source_id=source_id, status="ambiguous", error=exc, attempts=attempt
                 )
-        if job_id is not None:
-            self._cloned()
-        for run in range(self.retry_failed + 1):
-            if job_id is None:
-                attempt += 1
-                try:
-                    job_id = await self._submit(source_id, attempt, slot)
-                except SubmissionUnknownError as exc:
-                    return RerunOutcome(
-                        source_id=source_id, status="ambiguous", error=exc, attempts=attempt
-                    )
-                if run == 0:
-                    self._cloned()
-            slot.release()
-            if not self.wait:
-                return RerunOutcome(
-                    source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
+            if run == 0:
+                self._cloned()
+        if not self.wait:
+            return RerunOutcome(
+                source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
+            )
+        watch = self.jobs.poller.watch(job_id, self.poll, None)
+        waiting = _Waiting(source_id, job_id, attempt, run, watch)
+        if self.timeout is not None:
+            loop = asyncio.get_running_loop()
+            waiting.timer = loop.call_later(self.timeout, self._expire, waiting)
+        self._waiting[watch.future] = waiting
+        watch.future.add_done_callback(self._on_waited)
+        return None
+
+    def _waited(self, future: asyncio.Future[Job]) -> None:
+        """The poller's answer for one awaited clone: settle its source, or re-run it."""
+        w = self._waiting.pop(future, None)
+        if w is None:
+            return
+        if w.timer is not None:
+            w.timer.cancel()
+        error = (
+            IonQError(f"stopped waiting for job {w.job_id}")
+            if future.cancelled()
+            else future.exception()
+        )
+        if error is not None:
+            self._settle(
+                RerunOutcome(
+                    source_id=w.source_id,
+                    job_id=w.job_id,
+                    status="error",
+                    error=error,
+                    attempts=w.attempt,
                 )
-            try:
-                job = await self.jobs.wait(
-                    job_id, timeout=self.timeout, poll=self.poll, raise_on_failure=False
-                )
-            except IonQError as exc:
-                return RerunOutcome(
-                    source_id=source_id, job_id=job_id, status="error", error=exc, attempts=attempt
-                )
-            outcome = RerunOutcome(
-                source_id=source_id,
-                job_id=job_id,
+            )
+            return
+        job = future.result()
+        code = job.failure.code if job.failure else None
+        again = job.status == JobStatus.FAILED and code in TRANSIENT_FAILURES
+        if again and w.run < self.retry_failed:
+            logger.info("re-running %s: its clone %s failed with %s", w.source_id, w.job_id, code)
+            self._later(_Again(w.source_id, w.attempt, w.run + 1))
+            return
+        self._settle(
+            RerunOutcome(
+                source_id=w.source_id,
+                job_id=w.job_id,
                 status=str(job.status),
                 job=job,
-                attempts=attempt,
+                attempts=w.attempt,
             )
-            code = job.failure.code if job.failure else None
-            if job.status != JobStatus.FAILED or code not in TRANSIENT_FAILURES:
-                return outcome
-            if run < self.retry_failed:
-                logger.info("re-running %s: its clone %s failed with %s", source_id, job_id, code)
-                job_id = None
-        return outcome
+        )
+
+    def _expire(self, w: _Waiting) -> None:
+        """`timeout` ran out for one awaited clone."""
+        if self._waiting.pop(w.watch.future, None) is None:
+            return
+        self.jobs.poller.unwatch(w.watch)
+        error = WaitTimeoutError(w.job_id, timeout=self.timeout or 0.0, job=w.watch.last)
+        self._settle(
+            RerunOutcome(
+                source_id=w.source_id,
+                job_id=w.job_id,
+                status="error",
+                error=error,
+                attempts=w.attempt,
+            )
+        )
+
+    def _stop_waiting(self) -> None:
+        """Forget every clone still awaited (the batch ended early)."""
+        waiting, self._waiting = self._waiting, {}
+        for w in waiting.values():
+            if w.timer is not None:
+                w.timer.cancel()
+            self.jobs.poller.unwatch(w.watch)
+
+    def _settle(self, outcome: RerunOutcome) -> None:
+        """Emit now, or after a worker has journaled it."""
+        if self.journal is None:
+            self._emit(outcome)
+        else:
+            self._later(outcome)
+
+    async def _finish(self, outcome: RerunOutcome) -> None:
+        """Journal the outcome (if journaling), then emit it."""
+        if self.journal is not None:
+            try:
+                await self.journal.finished(
+                    outcome.source_id,
+                    outcome.status,
+                    job_id=outcome.job_id,
+                    error=None
+                    if outcome.error is None
+                    else f"{type(outcome.error).__name__}: {outcome.error}",
+                )
+            except sqlite3.Error:
+                logger.exception("could not journal the end of %s", outcome.source_id)
+        self._emit(outcome)
+
+    def _emit(self, outcome: RerunOutcome) -> None:
+        self.counters.counts[outcome.status] += 1
+        self._progress()
+        self.emit(outcome)
+        self._left -= 1
+        if self._left == 0:
+            self._wake.set()
+            if self._all_done is not None and not self._all_done.done():
+                self._all_done.set_result(None)
 
     async def _reconcile(self, entry: JournalEntry) -> str | None:
         """The clone an interrupted run may have made for `entry`, found by its token."""
@@ -269,16 +409,6 @@ class _Rerun:
         """Count a source as cloned (once, however many times it is re-run)."""
         self.counters.cloned += 1
         self._progress()
-
-    async def _submit(self, source_id: str, attempt: int, slot: _Slot) -> str:
-        """Clone `source_id` in a submission slot (the one held, or a new one)."""
-        if slot.held:
-            try:
-                return await self._clone(source_id, attempt)
-            finally:
-                slot.release()
-        async with self.gate:
-            return await self._clone(source_id, attempt)
 
     async def _clone(self, source_id: str, attempt: int) -> str:
         """Clone `source_id` (idempotently if asked), recording intent and result."""
@@ -310,7 +440,8 @@ def _unique(source_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(source_ids))
 
 
-async def rerun(
+@contextlib.asynccontextmanager
+async def _batch(
     jobs: Jobs,
     source_ids: Iterable[str],
     request: CloneRequest | None = None,
@@ -323,12 +454,8 @@ async def rerun(
     idempotent: bool = True,
     retry_failed: int = 0,
     on_progress: Callable[[RerunProgress], Any] | None = None,
-) -> AsyncGenerator[RerunOutcome, None]:
-    """Clone every source (at most `concurrency` submissions at once) and yield outcomes.
-
-    Outcomes come as each source finishes; every distinct source id is accounted exactly
-    once, and one bad source never stops the batch.
-    """
+) -> AsyncIterator[tuple[_Rerun, list[str]]]:
+    """Validate the options, open the journal (and load what it knows), close it after."""
     if request is not None and not isinstance(request, CloneRequest):
         raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -351,50 +478,54 @@ async def rerun(
         on_progress=on_progress,
         total=len(ids),
     )
-    done: asyncio.Queue[RerunOutcome] = asyncio.Queue()
-    running: set[asyncio.Task[Any]] = set()
-
-    async def one(source_id: str, slot: _Slot) -> None:
-        done.put_nowait(await state.run_one(source_id, slot))
-
-    async def feed() -> None:
-        # Only this task waits on the gate (Semaphore.acquire is O(waiters) on 3.11), and a
-        # source's task starts only when a submission slot is free for it.
-        for source_id in ids:
-            await state.gate.acquire()
-            task = asyncio.create_task(one(source_id, _Slot(state.gate)))
-            running.add(task)
-            task.add_done_callback(running.discard)
-
     try:
         if book is not None:
             if own_journal:
                 await book.open()
             state.resume = await book.load()
         state._progress()
-        feeder = asyncio.create_task(feed())
-        running.add(feeder)
-        feeder.add_done_callback(running.discard)
-        for _ in ids:
-            yield await done.get()
+        yield state, ids
     finally:
-        for task in list(running):
-            task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
         if book is not None and own_journal:
             await book.close()
+
+
+async def rerun(
+    jobs: Jobs,
+    source_ids: Iterable[str],
+    request: CloneRequest | None = None,
+    **options: Any,
+) -> AsyncGenerator[RerunOutcome, None]:
+    """Clone every source (at most `concurrency` submissions at once) and yield outcomes.
+
+    Outcomes come as each source finishes; every distinct source id is accounted exactly
+    once, and one bad source never stops the batch. Options: see `Jobs.rerun`.
+    """
+    async with _batch(jobs, source_ids, request, **options) as (state, ids):
+        done: asyncio.Queue[RerunOutcome] = asyncio.Queue()
+        state.emit = done.put_nowait
+        driver = asyncio.create_task(state.drive(ids))
+        try:
+            for _ in ids:
+                yield await done.get()
+        finally:
+            driver.cancel()
+            await asyncio.gather(driver, return_exceptions=True)
 
 
 async def rerun_all(
     jobs: Jobs, source_ids: Iterable[str], request: CloneRequest | None = None, **options: Any
 ) -> RerunReport:
-    """Run `rerun` to the end; return every outcome in input order."""
+    """Run a whole batch; return every outcome in input order."""
     started = time.monotonic()
-    ids = _unique(source_ids)
     got: dict[str, RerunOutcome] = {}
-    async for outcome in rerun(jobs, ids, request, **options):
+
+    def keep(outcome: RerunOutcome) -> None:
         got[outcome.source_id] = outcome
+
+    async with _batch(jobs, source_ids, request, **options) as (state, ids):
+        state.emit = keep
+        await state.drive(ids)
     outcomes = tuple(got[i] for i in ids)
     counts = dict.fromkeys(OUTCOMES, 0)
     for o in outcomes:

@@ -30,7 +30,7 @@ from .models import (
     Settings,
     check_job_id,
 )
-from .polling import OnStatus, Poller, PollPolicy, unique
+from .polling import DEFAULT_POLL, OnStatus, Poller, PollPolicy, unique
 from .results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
 from .retry import RetryPolicy
 from .serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
@@ -319,15 +319,17 @@ class Jobs:
         with the last job seen. `on_status(job)` is called on every status change. With
         `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
         """
-        check_job_id(job_id)
         poller = self.poller
-        watch = poller.watch(job_id, poll or PollPolicy(), on_status)
+        watch = poller.watch(job_id, poll or DEFAULT_POLL, on_status)
         try:
-            async with asyncio.timeout(timeout) as scope:
+            if timeout is None:
                 job = await watch.future
+            else:
+                async with asyncio.timeout(timeout) as scope:
+                    job = await watch.future
         except TimeoutError:
             poller.unwatch(watch)
-            if not scope.expired():
+            if timeout is None or not scope.expired():
                 raise
             if cancel_on_timeout:
                 await self._cancel_quietly(job_id)
@@ -356,7 +358,7 @@ class Jobs:
         """
         ids = unique(_ids(job_ids))
         poller = self.poller
-        policy = poll or PollPolicy()
+        policy = poll or DEFAULT_POLL
         ready: asyncio.Queue[asyncio.Future[Job]] = asyncio.Queue()
         watches = [poller.watch(job_id, policy, on_status) for job_id in ids]
         for w in watches:

@@ -33,7 +33,7 @@ from .serde import load_jobs
 if TYPE_CHECKING:
     from .client import AsyncIonQ
 
-__all__ = ["CHUNK_IDS", "PollPolicy", "Poller"]
+__all__ = ["CHUNK_IDS", "DEFAULT_POLL", "PollPolicy", "Poller"]
 
 logger = logging.getLogger("ionq_async")
 
@@ -76,6 +76,10 @@ class PollPolicy:
         if not self.jitter:
             return interval
         return interval * (1 + random.uniform(-self.jitter, self.jitter))
+
+
+DEFAULT_POLL = PollPolicy()
+"""The policy of a wait that names none."""
 
 
 @define(eq=False)
@@ -287,8 +291,19 @@ class Poller:
                 self._finish(w, error=error)
 
     async def _observe(self, job: Job) -> None:
+        watches = self._by_job.get(job.id)
+        if not watches:
+            return
+        if job.is_terminal and all(w.on_status is None for w in watches):
+            del self._by_job[job.id]
+            for w in watches:
+                w.done = True
+                w.last = job
+                if not w.future.done():
+                    w.future.set_result(job)
+            return
         now = self._loop.time()
-        for w in list(self._by_job.get(job.id, ())):
+        for w in list(watches):
             w.failures = 0
             changed = w.last is None or w.last.status != job.status
             w.last = job

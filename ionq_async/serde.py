@@ -31,16 +31,16 @@ T = TypeVar("T")
 converter = cattrs.Converter()
 
 
+_STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+
+
 def _status(value: Any, _: Any) -> JobStatus | str:
     """A known status as a member; an unknown one kept as its raw string."""
     if isinstance(value, JobStatus):
         return value
     if not isinstance(value, str):
         raise TypeError(f"status must be a string, got {value!r}")
-    try:
-        return JobStatus(value)
-    except ValueError:
-        return value
+    return _STATUSES.get(value, value)
 
 
 def _optional_status(value: Any, _: Any) -> JobStatus | str | None:
