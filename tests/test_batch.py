@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from ionq_async import (
     RetryBudget,
     RetryPolicy,
     SubmissionUnknownError,
+    WaitTimeoutError,
 )
 from ionq_async.idempotency import TOKEN_KEY
 from ionq_async.testing import FakeIonQ, Fate, Fault, FaultPlan
@@ -195,3 +198,88 @@ async def test_journal_resume_finishes_without_duplicates(fake: FakeIonQ, tmp_pa
         entries = await journal.load()
     assert {e.status for e in entries.values()} == {"completed"}
     assert all(e.job_id for e in entries.values())
+
+
+async def test_submissions_never_exceed_concurrency(fake: FakeIonQ) -> None:
+    sources = [fake.add_job() for _ in range(40)]
+    async with fake.client(rate_limit=None) as client:
+        post_clone = client.jobs._post_clone
+        in_flight = peak = 0
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                await asyncio.sleep(0.01)
+                return await post_clone(*args, **kwargs)
+            finally:
+                in_flight -= 1
+
+        client.jobs._post_clone = counted  # type: ignore[method-assign]
+        report = await client.jobs.rerun_all(
+            [s.id for s in sources], poll=POLL, concurrency=3, idempotent=False
+        )
+    assert report.counts["completed"] == 40
+    assert peak == 3
+
+
+async def test_timeout_settles_a_source_as_error_and_stops_watching(fake: FakeIonQ) -> None:
+    slow = fake.add_job(durations=(5.0, 5.0, 5.0))
+    quick = fake.add_job()
+    fake.durations = (5.0, 5.0, 5.0)
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all([slow.id, quick.id], poll=POLL, timeout=0.3)
+        assert client.jobs.poller.watched == 0
+    assert report.counts["error"] == 2
+    for outcome in report.outcomes:
+        assert isinstance(outcome.error, WaitTimeoutError)
+        assert outcome.job_id is not None and outcome.job is None
+        assert outcome.error.job is not None and outcome.error.job.status == "submitted"
+
+
+async def test_a_raising_progress_callback_does_not_stop_the_batch(
+    fake: FakeIonQ, caplog: pytest.LogCaptureFixture
+) -> None:
+    sources = [fake.add_job() for _ in range(4)]
+    calls = 0
+
+    def broken(progress: RerunProgress) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("display crashed")
+
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all([s.id for s in sources], poll=POLL, on_progress=broken)
+    assert report.counts["completed"] == 4
+    assert calls > 4
+    assert "on_progress raised" in caplog.text
+
+
+async def test_leaving_the_stream_early_stops_every_watch_and_task(fake: FakeIonQ) -> None:
+    sources = [fake.add_job() for _ in range(30)]
+    fake.durations = (0.2, 0.2, 0.2)
+    async with fake.client(rate_limit=None) as client:
+        async with aclosing(client.jobs.rerun([s.id for s in sources], poll=POLL)) as it:
+            async for _ in it:
+                break
+        assert client.jobs.poller.watched == 0
+        coros = [t.get_coro() for t in asyncio.all_tasks()]
+        assert not [c for c in coros if "_Rerun" in getattr(c, "__qualname__", "")]
+
+
+async def test_retry_failed_with_a_journal_records_the_last_run(
+    fake: FakeIonQ, tmp_path: Path
+) -> None:
+    src = fake.add_job()
+    fake.script_next_fates([Fate.failed("QuantumComputerError")])
+    path = tmp_path / "j.sqlite"
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all([src.id], poll=POLL, retry_failed=1, journal=path)
+    (outcome,) = report.outcomes
+    assert (outcome.status, outcome.attempts) == ("completed", 2)
+    first, second = fake.clones_of(src.id)
+    async with Journal(path) as journal:
+        entry = (await journal.load())[src.id]
+    assert (entry.status, entry.job_id, entry.attempt) == ("completed", outcome.job_id, 2)
+    assert outcome.job_id in (first.id, second.id)
