@@ -193,7 +193,25 @@ async def run_with_retries(
     except Exception as exc:
         if not _retryable(exc, method, policy):
             raise
-        first_error: Exception | None = exc
+        first = exc
+    return await _retry_after(
+        first, attempt, started, method=method, path=path, policy=policy, budget=budget
+    )
+
+
+async def _retry_after(
+    first: Exception,
+    attempt: Callable[[], Awaitable[T]],
+    started: float,
+    *,
+    method: str,
+    path: str,
+    policy: RetryPolicy,
+    budget: RetryBudget | None,
+) -> T:
+    """Tenacity's retries after a failed first attempt."""
+    # Apart from the fast path: its every call would otherwise build these closures' cells.
+    first_error: Exception | None = first
 
     async def replay_then_attempt() -> T:
         nonlocal first_error

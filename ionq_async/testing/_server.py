@@ -281,6 +281,7 @@ class FakeIonQ:
             dry_run=body.get("dry_run", src.dry_run),
             noise=body.get("noise", src.noise),
             cloned_from=src.id,
+            _stats=src.stats(),
         )
 
 

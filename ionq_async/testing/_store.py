@@ -6,11 +6,12 @@ import base64
 import binascii
 import bisect
 import contextlib
+import math
 import random
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ._sim import UnsupportedCircuit, count_qubits, simulate
@@ -70,9 +71,12 @@ class Fate:
 
 
 def iso(ts: float) -> str:
-    """ISO-8601 UTC timestamp with milliseconds and ``Z``."""
-    dt = datetime.fromtimestamp(ts, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """ISO-8601 UTC timestamp with milliseconds and ``Z`` (as datetime would round it)."""
+    whole = math.floor(ts)
+    micros = round((ts - whole) * 1e6)
+    if micros == 1_000_000:
+        whole, micros = whole + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros // 1000:03d}Z"
 
 
 @dataclass(eq=False)
@@ -99,6 +103,7 @@ class Job:
     canceled_at: float | None = None
     deleted: bool = False
     _probs: dict[int, float] | None = field(default=None, repr=False)
+    _stats: dict[str, Any] | None = field(default=None, repr=False)
     _frozen: dict[bool, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -128,6 +133,19 @@ class Job:
             return count_qubits(circuit, self.input.get("qubits"))
         return int(self.input.get("qubits", 0) or 0)
 
+    def stats(self) -> dict[str, Any]:
+        """The job's ``stats`` (cached; a clone shares its source's, as it shares the input)."""
+        if self._stats is None:
+            circuit = self.input.get("circuit")
+            gates = circuit if isinstance(circuit, list) else []
+            two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
+            self._stats = {
+                "qubits": self.qubits,
+                "circuits": 1,
+                "gate_counts": {"1q": len(gates) - two_q, "2q": two_q},
+            }
+        return self._stats
+
     def probabilities(self) -> dict[int, float]:
         """Exact probabilities (cached); circuits that cannot be simulated give ``{0: 1.0}``."""
         if self._probs is None:
@@ -149,9 +167,6 @@ class Job:
         started = self.created + d0 + d1
         terminal = status in TERMINAL
         end = self.canceled_at if status == "canceled" and self.canceled_at else self.ends_at
-        circuit = self.input.get("circuit")
-        gates = circuit if isinstance(circuit, list) else []
-        two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
         body: dict[str, Any] = {
             "id": self.id,
             "status": status,
@@ -179,11 +194,7 @@ class Job:
             ),
             "output": {},
             "settings": self.settings,
-            "stats": {
-                "qubits": self.qubits,
-                "circuits": 1,
-                "gate_counts": {"1q": len(gates) - two_q, "2q": two_q},
-            },
+            "stats": self.stats(),
             "results": self._results(base) if status == "completed" and not self.dry_run else None,
         }
         if self.backend == "simulator":
