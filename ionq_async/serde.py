@@ -85,11 +85,12 @@ def _string_tuple(value: Any, _: Any) -> tuple[str, ...] | None:
 
 
 def _loose_dict(value: Any, _: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
+    # Decoded JSON is ours alone: kept as is, not copied.
+    return value if type(value) is dict else {}
 
 
 def _nullable_dict(value: Any, _: Any) -> dict[str, Any] | None:
-    return dict(value) if isinstance(value, dict) else None
+    return value if type(value) is dict else None
 
 
 def _optional_datetime(value: Any, _: Any) -> datetime | None:
@@ -102,6 +103,8 @@ def _metadata(value: Any, _: Any) -> dict[str, str] | None:
         return None
     if not isinstance(value, dict):
         raise TypeError(f"metadata must be an object, got {value!r}")
+    if all(type(v) is str for v in value.values()):
+        return value
     return {str(k): v if type(v) is str else str(v) for k, v in value.items()}
 
 
