@@ -112,27 +112,57 @@ async def clone_idempotent(
     still appear later.
     """
     started = since or datetime.now(UTC)
-    policy = retry or jobs._client.retry
-    attempts = 0
-
-    async def attempt() -> JobCreated:
-        nonlocal attempts
-        attempts += 1
-        if attempts > 1:
-            found = await index.find(token, since=started)
-            if found is not None:
-                return JobCreated(id=found)
-        try:
-            created = await jobs._post_clone(source_id, body, retry)
-        except SubmissionUnknownError as exc:
-            exc.source_id = source_id
-            found = await index.find(token, since=started)
-            if found is not None:
-                logger.info("clone of %s was created despite a lost answer: %s", source_id, found)
-                return JobCreated(id=found)
-            raise
+    try:
+        created = await jobs._post_clone(source_id, body, retry)
+    except SubmissionUnknownError as exc:
+        exc.source_id = source_id
+        lost = exc
+    else:
         index.note(token, created.id)
         return created
+    return await _after_lost_answer(
+        lost, jobs, source_id, body, token=token, index=index, retry=retry, started=started
+    )
+
+
+async def _after_lost_answer(
+    lost: SubmissionUnknownError,
+    jobs: Jobs,
+    source_id: str,
+    body: Mapping[str, Any],
+    *,
+    token: str,
+    index: TokenIndex,
+    retry: RetryPolicy | None,
+    started: datetime,
+) -> JobCreated:
+    """Look the token up, then submit again on tenacity's schedule until a job is known."""
+    # Apart from clone_idempotent so that a clone whose answer arrives builds no tenacity
+    # objects: the first submission's loss is replayed to tenacity as its attempt 1.
+    policy = retry or jobs._client.retry
+    replay: SubmissionUnknownError | None = lost
+
+    async def attempt() -> JobCreated:
+        nonlocal replay
+        if replay is None:
+            found = await index.find(token, since=started)
+            if found is not None:
+                return JobCreated(id=found)
+            try:
+                created = await jobs._post_clone(source_id, body, retry)
+            except SubmissionUnknownError as exc:
+                exc.source_id = source_id
+                error = exc
+            else:
+                index.note(token, created.id)
+                return created
+        else:
+            error, replay = replay, None
+        found = await index.find(token, since=started)
+        if found is not None:
+            logger.info("clone of %s was created despite a lost answer: %s", source_id, found)
+            return JobCreated(id=found)
+        raise error
 
     retrying = AsyncRetrying(
         sleep=policy.sleep or asyncio.sleep,
