@@ -5,8 +5,9 @@
 Every measurement uses a fresh emulator process (``bench/_emulator.py``, seeded with N
 completed source jobs; clones run 0.05 + 0.1 + 0.2 s of virtual time) and a fresh client
 process, so that the client's peak RSS (``ru_maxrss``) and CPU are its own. HTTP requests
-are counted by the emulator. Both ``idempotent=False`` and ``idempotent=True`` (the default)
-are run, at the default ``concurrency=64`` and ``AsyncIonQ`` defaults.
+are counted by the emulator. ``rerun_all`` is run with ``idempotent=False`` and with the
+default ``idempotent=True``, and the streaming ``rerun(idempotent=False)`` with its outcomes
+counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults.
 
 Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
 emulator's clone and GET throughput with raw aiohttp (64 in flight, 100 connections),
@@ -43,6 +44,11 @@ from _common import (
 )
 
 DURATIONS = (0.05, 0.1, 0.2)
+KINDS = {
+    "plain": "`rerun_all(idempotent=False)`",
+    "idempotent": "`rerun_all()` (tokens)",
+    "stream": "`rerun(idempotent=False)`, outcomes not kept",
+}
 FIRST_POLL = 1.0
 PROBE_N = 10_000
 PROBE_CONC = 64
@@ -82,20 +88,26 @@ async def _probe(port: int, key: str, ids: list[str], op: str) -> dict[str, Any]
         return {"rps": len(ids) / (time.perf_counter() - t0)}
 
 
-async def _rerun(port: int, key: str, ids: list[str], idempotent: bool) -> dict[str, Any]:
+async def _rerun(port: int, key: str, ids: list[str], kind: str) -> dict[str, Any]:
     from ionq_async import AsyncIonQ
 
     rss0 = peak_rss_mb()
     c0, t0 = cpu_seconds(), time.perf_counter()
     async with AsyncIonQ(key, base_url=f"http://127.0.0.1:{port}/v0.4") as client:
-        report = await client.jobs.rerun_all(ids, idempotent=idempotent)
+        if kind == "stream":
+            counts: dict[str, int] = {}
+            async for outcome in client.jobs.rerun(ids, idempotent=False):
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        else:
+            report = await client.jobs.rerun_all(ids, idempotent=kind == "idempotent")
+            counts = dict(report.counts)
     wall = time.perf_counter() - t0
     return {
         "wall": wall,
         "cpu": cpu_seconds() - c0,
         "rss": peak_rss_mb(),
         "rss_before": rss0,
-        "counts": {k: v for k, v in report.counts.items() if v},
+        "counts": {k: v for k, v in counts.items() if v},
     }
 
 
@@ -105,7 +117,7 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "probe":
         result = asyncio.run(_probe(args.port, args.key, ids, args.op))
     else:
-        result = asyncio.run(_rerun(args.port, args.key, ids, args.child == "idempotent"))
+        result = asyncio.run(_rerun(args.port, args.key, ids, args.child))
     print(json.dumps(result))
 
 
@@ -142,7 +154,7 @@ def orchestrate(args: argparse.Namespace) -> str:
         per_job: dict[tuple[int, str], float] = {}
         for n in args.sizes:
             runs = args.runs if n <= 10_000 else args.big_runs
-            results: dict[str, list[dict[str, Any]]] = {"plain": [], "idempotent": []}
+            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
             for run in range(runs):
                 # The ceilings of this run: measured just before it, at its size (capped),
                 # so a noisy minute on the shared machine moves both sides of the ratio.
@@ -157,7 +169,7 @@ def orchestrate(args: argparse.Namespace) -> str:
                     f"GET {ceiling['get']:.0f}/s",
                     file=sys.stderr,
                 )
-                order = ("plain", "idempotent") if run % 2 == 0 else ("idempotent", "plain")
+                order = list(KINDS)[run % len(KINDS) :] + list(KINDS)[: run % len(KINDS)]
                 for kind in order:
                     r = _measure(kind, n, tmp, args.timeout)
                     gets = n / ceiling["get"] if kind == "idempotent" else 0.0
@@ -180,7 +192,7 @@ def orchestrate(args: argparse.Namespace) -> str:
                 rows.append(
                     [
                         f"{n:,}",
-                        "True" if kind == "idempotent" else "False",
+                        KINDS[kind],
                         median_spread(walls, "{:.2f}"),
                         median_spread([r["ideal"] for r in rs], "{:.2f}"),
                         median_spread([r["wall"] / r["ideal"] for r in rs], "{:.2f}"),
@@ -195,7 +207,7 @@ def orchestrate(args: argparse.Namespace) -> str:
                 )
     head = [
         "jobs",
-        "idempotent",
+        "call",
         "wall s",
         "ideal s",
         "wall / ideal",
@@ -209,10 +221,10 @@ def orchestrate(args: argparse.Namespace) -> str:
     ]
     lin = []
     sizes = sorted(args.sizes)
-    for kind in ("plain", "idempotent"):
+    for kind in KINDS:
         for a, b in itertools.pairwise(sizes):
             lin.append(
-                f"idempotent={kind == 'idempotent'}: client CPU per job at {b:,} / at {a:,} = "
+                f"{KINDS[kind]}: client CPU per job at {b:,} / at {a:,} = "
                 f"{per_job[(b, kind)] / per_job[(a, kind)]:.2f}"
             )
     clone_c = median_spread([c["clone"] for c in ceilings], "{:.0f}")
@@ -240,7 +252,7 @@ def main() -> None:
     p.add_argument("--probe-n", type=int, default=PROBE_N, help="most requests per ceiling probe")
     p.add_argument("--timeout", type=float, default=1800.0, help="per measurement, seconds")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
-    p.add_argument("--child", choices=("plain", "idempotent", "probe"), help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=(*KINDS, "probe"), help=argparse.SUPPRESS)
     p.add_argument("--ids", help=argparse.SUPPRESS)
     p.add_argument("--op", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
