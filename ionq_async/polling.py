@@ -129,7 +129,11 @@ class Poller:
         check_job_id(job_id)
         now = self._loop.time()
         first = policy.spread(policy.initial)
-        w = _Watch(job_id, policy, self._loop.create_future(), on_status, now, first, now + first)
+        # Jitter moves each poll, not the schedule: compounded, it would spread a batch's
+        # rounds wider than the coalescing window and split them into extra requests.
+        w = _Watch(
+            job_id, policy, self._loop.create_future(), on_status, now, policy.initial, now + first
+        )
         self._by_job.setdefault(job_id, []).append(w)
         self._push(w)
         if self._task is None or self._task.done():
