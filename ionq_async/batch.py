@@ -125,6 +125,19 @@ class _Waiting:
     watch: _Watch
     timer: asyncio.TimerHandle | None = None
 
+    def ended(
+        self, status: str, *, job: Job | None = None, error: BaseException | None = None
+    ) -> RerunOutcome:
+        """This source's outcome."""
+        return RerunOutcome(
+            source_id=self.source_id,
+            job_id=self.job_id,
+            status=status,
+            job=job,
+            error=error,
+            attempts=self.attempt,
+        )
+
 
 @define
 class _Counters:
@@ -310,15 +323,7 @@ class _Rerun:
             else future.exception()
         )
         if error is not None:
-            self._settle(
-                RerunOutcome(
-                    source_id=w.source_id,
-                    job_id=w.job_id,
-                    status="error",
-                    error=error,
-                    attempts=w.attempt,
-                )
-            )
+            self._settle(w.ended("error", error=error))
             return
         job = future.result()
         code = job.failure.code if job.failure else None
@@ -327,15 +332,7 @@ class _Rerun:
             logger.info("re-running %s: its clone %s failed with %s", w.source_id, w.job_id, code)
             self._later(_Again(w.source_id, w.attempt, w.run + 1))
             return
-        self._settle(
-            RerunOutcome(
-                source_id=w.source_id,
-                job_id=w.job_id,
-                status=str(job.status),
-                job=job,
-                attempts=w.attempt,
-            )
-        )
+        self._settle(w.ended(str(job.status), job=job))
 
     def _expire(self, w: _Waiting) -> None:
         """`timeout` ran out for one awaited clone."""
@@ -343,15 +340,7 @@ class _Rerun:
             return
         self.jobs.poller.unwatch(w.watch)
         error = WaitTimeoutError(w.job_id, timeout=self.timeout or 0.0, job=w.watch.last)
-        self._settle(
-            RerunOutcome(
-                source_id=w.source_id,
-                job_id=w.job_id,
-                status="error",
-                error=error,
-                attempts=w.attempt,
-            )
-        )
+        self._settle(w.ended("error", error=error))
 
     def _stop_waiting(self) -> None:
         """Forget every clone still awaited (the batch ended early)."""

@@ -113,16 +113,31 @@ async def clone_idempotent(
     """
     started = since or datetime.now(UTC)
     try:
-        created = await jobs._post_clone(source_id, body, retry)
+        return await _post(jobs, source_id, body, token=token, index=index, retry=retry)
     except SubmissionUnknownError as exc:
-        exc.source_id = source_id
         lost = exc
-    else:
-        index.note(token, created.id)
-        return created
     return await _after_lost_answer(
         lost, jobs, source_id, body, token=token, index=index, retry=retry, started=started
     )
+
+
+async def _post(
+    jobs: Jobs,
+    source_id: str,
+    body: Mapping[str, Any],
+    *,
+    token: str,
+    index: TokenIndex,
+    retry: RetryPolicy | None,
+) -> JobCreated:
+    """Send the clone once; remember its token's job, or name the source in a lost answer."""
+    try:
+        created = await jobs._post_clone(source_id, body, retry)
+    except SubmissionUnknownError as exc:
+        exc.source_id = source_id
+        raise
+    index.note(token, created.id)
+    return created
 
 
 async def _after_lost_answer(
@@ -149,13 +164,9 @@ async def _after_lost_answer(
             if found is not None:
                 return JobCreated(id=found)
             try:
-                created = await jobs._post_clone(source_id, body, retry)
+                return await _post(jobs, source_id, body, token=token, index=index, retry=retry)
             except SubmissionUnknownError as exc:
-                exc.source_id = source_id
                 error = exc
-            else:
-                index.note(token, created.id)
-                return created
         else:
             error, replay = replay, None
         found = await index.find(token, since=started)
