@@ -1,8 +1,26 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
+from ._batch import RerunOutcome, RerunProgress, RerunReport
+from ._client import DEFAULT_BASE_URL, AsyncIonQ
+from ._jobs import Jobs
+from ._journal import Journal, JournalEntry
+from ._models import (
+    CloneRequest,
+    Compilation,
+    ErrorMitigation,
+    Failure,
+    Job,
+    JobCost,
+    JobCreated,
+    JobStatus,
+    Money,
+    Noise,
+    Settings,
+)
+from ._polling import PollPolicy
+from ._ratelimit import RateLimiter
+from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._version import __version__
-from .batch import RerunOutcome, RerunProgress, RerunReport
-from .client import DEFAULT_BASE_URL, AsyncIonQ
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -23,24 +41,6 @@ from .errors import (
     SubmissionUnknownError,
     WaitTimeoutError,
 )
-from .jobs import Jobs
-from .journal import Journal, JournalEntry
-from .models import (
-    CloneRequest,
-    Compilation,
-    ErrorMitigation,
-    Failure,
-    Job,
-    JobCost,
-    JobCreated,
-    JobStatus,
-    Money,
-    Noise,
-    Settings,
-)
-from .polling import PollPolicy
-from .ratelimit import RateLimiter
-from .retry import RetryBudget, RetryEvent, RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",

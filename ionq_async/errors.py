@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 
 if TYPE_CHECKING:
-    from .models import Failure, Job
+    from ._models import Failure, Job
 
 __all__ = [
     "APIConnectionError",
@@ -89,6 +89,7 @@ class SubmissionUnknownError(APIConnectionError):
 
     It is never retried blindly; `request` is the body that was sent, so the caller (or the
     batch engine, through a metadata token) can look for the job before submitting again.
+    `token` is the idempotency token the lost clone carried, if it had one.
     """
 
     def __init__(
@@ -99,10 +100,12 @@ class SubmissionUnknownError(APIConnectionError):
         url: str = "",
         request: Mapping[str, Any] | None = None,
         source_id: str | None = None,
+        token: str | None = None,
     ) -> None:
         super().__init__(message, method=method, url=url, request_sent=True)
         self.request: Mapping[str, Any] = dict(request or {})
         self.source_id = source_id
+        self.token = token
 
 
 class APIStatusError(IonQError):

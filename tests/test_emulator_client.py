@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import Clock
 
-from ionq_async.client import AsyncIonQ
+from ionq_async import AsyncIonQ, Noise, RetryPolicy
 from ionq_async.errors import (
     BadRequestError,
     ConflictError,
@@ -16,8 +16,6 @@ from ionq_async.errors import (
     RateLimitError,
     SubmissionUnknownError,
 )
-from ionq_async.models import Noise
-from ionq_async.retry import RetryPolicy
 from ionq_async.testing import FakeIonQ, Fault
 
 BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]

@@ -22,8 +22,8 @@ from ionq_async import (
     RetryPolicy,
     Settings,
 )
-from ionq_async.models import check_job_id
-from ionq_async.serde import converter, dump_request
+from ionq_async._models import check_job_id
+from ionq_async._serde import converter, dump_request
 
 SRC = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
 OTHER = "0198097d-4000-7000-8000-000000000002"

@@ -19,7 +19,7 @@ from ._ratelimit import TokenBuckets
 from ._store import FAILURE_CODES, Fate, FateStatus, Job, JobStore
 
 if TYPE_CHECKING:
-    from ionq_async.client import AsyncIonQ
+    from ionq_async import AsyncIonQ
 
 _RANDOM_FAILURES = ("InternalError", "SimulationError", "QuantumComputerError")
 _BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
@@ -123,7 +123,7 @@ class FakeIonQ:
 
     def client(self, **kwargs: Any) -> AsyncIonQ:
         """An ``AsyncIonQ`` bound to this server's base URL and key."""
-        from ionq_async.client import AsyncIonQ
+        from ionq_async import AsyncIonQ
 
         return AsyncIonQ(api_key=self.api_key, base_url=self.base_url, **kwargs)
 

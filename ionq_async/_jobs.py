@@ -10,17 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .batch import RerunOutcome, RerunProgress, RerunReport, rerun, rerun_all
-from .errors import (
-    IonQError,
-    JobCanceledError,
-    JobFailedError,
-    ResponseValidationError,
-    WaitTimeoutError,
-)
-from .idempotency import TokenIndex, clone_idempotent, new_token, with_token
-from .journal import Journal
-from .models import (
+from ._batch import RerunOutcome, RerunProgress, RerunReport, rerun, rerun_all
+from ._idempotency import TokenIndex, clone_idempotent, new_token, with_token
+from ._journal import Journal
+from ._models import (
     CloneRequest,
     Job,
     JobCost,
@@ -30,13 +23,20 @@ from .models import (
     Settings,
     check_job_id,
 )
-from .polling import DEFAULT_POLL, OnStatus, Poller, PollPolicy, unique
-from .results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
-from .retry import RetryPolicy
-from .serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
+from ._polling import DEFAULT_POLL, OnStatus, Poller, PollPolicy, unique
+from ._results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
+from ._retry import RetryPolicy
+from ._serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
+from .errors import (
+    IonQError,
+    JobCanceledError,
+    JobFailedError,
+    ResponseValidationError,
+    WaitTimeoutError,
+)
 
 if TYPE_CHECKING:
-    from .client import AsyncIonQ
+    from ._client import AsyncIonQ
 
 __all__ = ["Jobs"]
 

@@ -10,8 +10,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from .errors import ResponseValidationError
-from .models import (
+from ._models import (
     CloneRequest,
     Compilation,
     ErrorMitigation,
@@ -23,6 +22,7 @@ from .models import (
     Noise,
     Settings,
 )
+from .errors import ResponseValidationError
 
 __all__ = ["converter", "dump_request", "load_job", "load_job_created", "load_jobs", "structure"]
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import define, field, frozen
 
+from ._models import Job, check_job_id
+from ._serde import load_jobs
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -27,11 +29,9 @@ from .errors import (
     NotFoundError,
     ResponseValidationError,
 )
-from .models import Job, check_job_id
-from .serde import load_jobs
 
 if TYPE_CHECKING:
-    from .client import AsyncIonQ
+    from ._client import AsyncIonQ
 
 __all__ = ["CHUNK_IDS", "DEFAULT_POLL", "PollPolicy", "Poller"]
 

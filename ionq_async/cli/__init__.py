@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, NoReturn
 
-from ._cli_base import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError
-from ._version import __version__
-from .errors import IonQError
+from .._version import __version__
+from ..errors import IonQError
+from ._base import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -170,7 +170,7 @@ def _require_rich() -> None:
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from .testing import serve
+    from ..testing import serve
 
     if args.fault_rate is not None and not 0 <= args.fault_rate <= 1:
         raise UsageError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
@@ -194,16 +194,16 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _command(name: str) -> Command:
-    from . import _cli_commands, _cli_rerun
+    from . import _commands, _rerun
 
     commands: dict[str, Command] = {
-        "clone": _cli_commands.clone,
-        "get": _cli_commands.get,
-        "list": _cli_commands.list_jobs,
-        "wait": _cli_commands.wait,
-        "cancel": _cli_commands.cancel,
-        "rerun": _cli_rerun.rerun,
-        "demo": _cli_rerun.demo,
+        "clone": _commands.clone,
+        "get": _commands.get,
+        "list": _commands.list_jobs,
+        "wait": _commands.wait,
+        "cancel": _commands.cancel,
+        "rerun": _rerun.rerun,
+        "demo": _rerun.demo,
     }
     return commands[name]
 
@@ -252,7 +252,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _fail(exc)
         return EXIT_INCOMPLETE
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

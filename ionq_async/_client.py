@@ -12,6 +12,10 @@ from typing import Any
 
 import aiohttp
 
+from ._jobs import Jobs
+from ._ratelimit import RateLimiter, RateLimitSetting
+from ._retry import RetryBudget, RetryPolicy, run_with_retries
+from ._transport import Transport, check_base_url, user_agent
 from .errors import (
     APIConnectionError,
     ResponseValidationError,
@@ -19,10 +23,6 @@ from .errors import (
     SubmissionUnknownError,
     error_from_response,
 )
-from .jobs import Jobs
-from .ratelimit import RateLimiter, RateLimitSetting
-from .retry import RetryBudget, RetryPolicy, run_with_retries
-from .transport import Transport, check_base_url, user_agent
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncIonQ"]
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .models import CloneRequest, ErrorMitigation, Noise, Settings, check_job_id
+from .._models import CloneRequest, ErrorMitigation, Noise, Settings, check_job_id
 
 if TYPE_CHECKING:
-    from .client import AsyncIonQ
-    from .models import Job
+    from .._client import AsyncIonQ
+    from .._models import Job
 
 __all__ = [
     "EXIT_INCOMPLETE",
@@ -141,7 +141,7 @@ def clone_request(args: argparse.Namespace) -> CloneRequest | None:
 
 def make_client(args: argparse.Namespace, **kwargs: Any) -> AsyncIonQ:
     """An AsyncIonQ from ``--api-key``/``IONQ_API_KEY`` and ``--base-url``/``IONQ_BASE_URL``."""
-    from .client import AsyncIonQ
+    from .._client import AsyncIonQ
 
     try:
         return AsyncIonQ(api_key=args.api_key, base_url=args.base_url, **kwargs)

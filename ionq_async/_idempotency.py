@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 import tenacity
 from tenacity import AsyncRetrying
 
+from ._models import JobCreated
+from ._retry import RetryPolicy
 from .errors import SubmissionUnknownError
-from .models import JobCreated
-from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .jobs import Jobs
+    from ._jobs import Jobs
 
 __all__ = ["TOKEN_KEY", "TokenIndex", "clone_idempotent", "new_token", "with_token"]
 

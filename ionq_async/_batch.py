@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import define, field, frozen
 
+from ._idempotency import clone_idempotent, new_token, with_token
+from ._journal import Journal, JournalEntry
+from ._models import CloneRequest, Job, JobStatus, check_job_id
+from ._polling import DEFAULT_POLL, PollPolicy, _Watch
+from ._serde import dump_request
 from .errors import IonQError, SubmissionUnknownError, WaitTimeoutError
-from .idempotency import clone_idempotent, new_token, with_token
-from .journal import Journal, JournalEntry
-from .models import CloneRequest, Job, JobStatus, check_job_id
-from .polling import DEFAULT_POLL, PollPolicy, _Watch
-from .serde import dump_request
 
 if TYPE_CHECKING:
-    from .jobs import Jobs
+    from ._jobs import Jobs
 
 __all__ = [
     "TRANSIENT_FAILURES",

@@ -15,7 +15,8 @@ from typing import IO, TYPE_CHECKING, Any
 from attrs import frozen
 from rich.console import Console
 
-from ._cli_base import (
+from .._polling import PollPolicy
+from ._base import (
     EXIT_INCOMPLETE,
     EXIT_OK,
     UsageError,
@@ -25,13 +26,12 @@ from ._cli_base import (
     print_json,
     read_sources,
 )
-from ._cli_render import RerunDisplay, probabilities_table, problems, summary
-from .polling import PollPolicy
+from ._render import RerunDisplay, probabilities_table, problems, summary
 
 if TYPE_CHECKING:
-    from . import AsyncIonQ, CloneRequest, RerunOutcome
-    from .testing import Fate
-    from .testing import Job as FakeJob
+    from .. import AsyncIonQ, CloneRequest, RerunOutcome
+    from ..testing import Fate
+    from ..testing import Job as FakeJob
 
 __all__ = ["demo", "rerun"]
 
@@ -111,7 +111,7 @@ def _open_out(path: str) -> IO[str]:
 
 
 def _check_journal(args: argparse.Namespace) -> None:
-    from .journal import Journal
+    from .._journal import Journal
 
     if args.journal is None:
         if args.resume:
@@ -201,7 +201,7 @@ _CIRCUITS: dict[str, list[dict[str, Any]]] = {
 def _demo_fates(sources: list[str], rng: random.Random) -> Callable[[FakeJob], Fate | str | None]:
     """A ``fate_for`` hook: ~3 % broken sources, ~5 % flaky once, ~1 % canceled, and varied
     durations so the jobs finish at different times."""
-    from .testing import Fate
+    from ..testing import Fate
 
     shuffled = rng.sample(sources, len(sources))
     n = len(sources)
@@ -229,7 +229,7 @@ async def demo(args: argparse.Namespace) -> int:
     """``demo [--jobs N]``: an offline rerun of N jobs on the in-process emulator."""
     if not 1 <= args.jobs <= _DEMO_MAX_JOBS:
         raise UsageError(f"--jobs must be between 1 and {_DEMO_MAX_JOBS:,}, got {args.jobs}")
-    from .testing import FakeIonQ
+    from ..testing import FakeIonQ
 
     console = Console(highlight=False)
     rng = random.Random(2026)

@@ -23,10 +23,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ._cli_base import describe_error
+from ._base import describe_error
 
 if TYPE_CHECKING:
-    from .models import Job
+    from .._models import Job
 
 __all__ = [
     "STATUS_STYLES",

@@ -8,7 +8,9 @@ import sys
 
 from rich.console import Console
 
-from ._cli_base import (
+from .._models import Job, JobStatus
+from .._polling import PollPolicy
+from ._base import (
     EXIT_INCOMPLETE,
     EXIT_OK,
     UsageError,
@@ -19,9 +21,7 @@ from ._cli_base import (
     make_client,
     print_json,
 )
-from ._cli_render import job_table, jobs_table, status_text
-from .models import Job, JobStatus
-from .polling import PollPolicy
+from ._render import job_table, jobs_table, status_text
 
 __all__ = ["cancel", "clone", "get", "list_jobs", "wait"]
 
