@@ -1,6 +1,5 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
-from ._batch import RerunOutcome, RerunProgress, RerunReport
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
 from ._jobs import Jobs
 from ._journal import Journal, JournalEntry
@@ -19,6 +18,7 @@ from ._models import (
 )
 from ._polling import PollPolicy
 from ._ratelimit import RateLimiter
+from ._rerun_types import RerunOutcome, RerunProgress, RerunReport
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._version import __version__
 from .errors import (

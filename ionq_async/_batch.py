@@ -1,113 +1,56 @@
-"""The batch re-run engine: clone many source jobs, await them, account for every one once."""
+"""The batch re-run engine: clone many source jobs, await them, account for every one once.
+
+The engine is handed its operations, the client's poller and token index, a retry policy
+and budget, and a clock; it never sees the client or the `Jobs` resource.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
-import os
 import sqlite3
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from attrs import define, field, frozen
+from attrs import define, frozen
 
-from ._idempotency import clone_idempotent, new_token, with_token
+from . import _defaults as d
+from ._idempotency import (
+    CloneOperations,
+    TokenIndex,
+    clone_idempotent,
+    find_clone,
+    new_token,
+    with_token,
+)
 from ._journal import Journal, JournalEntry
-from ._models import CloneRequest, Job, JobStatus, check_job_id
-from ._polling import DEFAULT_POLL, PollPolicy, _Watch
-from ._serde import dump_request
-from .errors import IonQError, SubmissionUnknownError, WaitTimeoutError
+from ._models import Job, JobStatus, check_job_id
+from ._polling import DEFAULT_POLL, Poller, Watch
+from ._rerun_types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
+from ._retry import RetryBudget, RetryPolicy
+from .errors import IonQError, SubmissionUnknownError
 
-if TYPE_CHECKING:
-    from ._jobs import Jobs
-
-__all__ = [
-    "TRANSIENT_FAILURES",
-    "RerunOutcome",
-    "RerunProgress",
-    "RerunReport",
-    "rerun",
-    "rerun_all",
-]
+__all__ = ["BatchOperations", "Rerun"]
 
 logger = logging.getLogger("ionq_async")
 
-TRANSIENT_FAILURES = frozenset(
-    {"InternalError", "QuantumComputerError", "SystemCancel", "SimulationTimeout"}
-)
-"""Failure codes worth re-running (`retry_failed`): the system's fault, not the circuit's."""
 
-OUTCOMES = ("completed", "failed", "canceled", "error", "ambiguous", "submitted")
+class BatchOperations(CloneOperations, Protocol):
+    """What a batch needs from the API: clone, scan, and read sources (many, or one)."""
 
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
 
-@frozen(kw_only=True)
-class RerunOutcome:
-    """How one source job's re-run ended.
-
-    `status` is completed, failed or canceled (the clone's final state); error (`error`
-    says why; `job_id` is set if the clone exists); ambiguous (a clone may exist, its
-    answer was lost); or submitted (cloned, not awaited: `wait=False`).
-    """
-
-    source_id: str
-    job_id: str | None = None
-    status: str
-    job: Job | None = None
-    error: BaseException | None = field(default=None, eq=False)
-    attempts: int = 0
-
-
-@frozen(kw_only=True)
-class RerunProgress:
-    """Counters of a running batch, passed to `on_progress` after every change."""
-
-    total: int
-    cloned: int = 0
-    completed: int = 0
-    failed: int = 0
-    canceled: int = 0
-    errors: int = 0
-    ambiguous: int = 0
-    submitted: int = 0
-
-    @property
-    def done(self) -> int:
-        """Sources accounted for so far."""
-        return (
-            self.completed + self.failed + self.canceled + self.errors + self.ambiguous
-        ) + self.submitted
-
-    @property
-    def running(self) -> int:
-        """Clones created and not finished yet."""
-        return max(0, self.cloned - self.done)
-
-
-@frozen(kw_only=True)
-class RerunReport:
-    """Every outcome of a batch, in input order, with counts by status and the wall time."""
-
-    outcomes: tuple[RerunOutcome, ...]
-    counts: Mapping[str, int]
-    duration: float
-
-    def by_status(self, status: str) -> list[RerunOutcome]:
-        """The outcomes with `status`."""
-        return [o for o in self.outcomes if o.status == status]
-
-    @property
-    def ok(self) -> bool:
-        """True when every source's clone completed."""
-        return self.counts.get("completed", 0) == len(self.outcomes)
+    async def read_many(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, Job] | None: ...
 
 
 @frozen
 class _Again:
-    """Work for a worker: re-run a source whose clone failed for a transient reason."""
+    """Work for a worker: clone a source again (a transient failure, or a resume)."""
 
     source_id: str
     attempt: int
@@ -122,8 +65,7 @@ class _Waiting:
     job_id: str
     attempt: int
     run: int
-    watch: _Watch
-    timer: asyncio.TimerHandle | None = None
+    watch: Watch
 
     def ended(
         self, status: str, *, job: Job | None = None, error: BaseException | None = None
@@ -139,13 +81,97 @@ class _Waiting:
         )
 
 
-@define
-class _Counters:
-    total: int
-    cloned: int = 0
-    counts: dict[str, int] = field(factory=lambda: dict.fromkeys(OUTCOMES, 0))
+class _Sources:
+    """Fresh sources in input order, with their jobs read ahead in chunks of `GET /jobs?ids=`."""
+
+    def __init__(self, ids: Iterator[str], read: Callable[[list[str]], Any] | None) -> None:
+        self._ids = ids
+        self._read = read
+        self._ready: collections.deque[tuple[str, Job | None]] = collections.deque()
+        self._pending: asyncio.Task[None] | None = None
+        self._exhausted = False
+
+    async def next(self) -> tuple[str, Job | None] | None:
+        """The next source and its job (None if it must be read alone), or None at the end."""
+        while not self._ready and not (self._exhausted and self._pending is None):
+            self._prefetch()
+            if self._pending is not None:
+                await asyncio.shield(self._pending)
+        if not self._ready:
+            return None
+        item = self._ready.popleft()
+        if len(self._ready) < d.CHUNK_IDS // 2:
+            self._prefetch()
+        return item
+
+    def _prefetch(self) -> None:
+        if self._pending is None and not self._exhausted:
+            self._pending = asyncio.ensure_future(self._fill())
+
+    async def _fill(self) -> None:
+        try:
+            chunk = [i for _, i in zip(range(d.CHUNK_IDS), self._ids, strict=False)]
+            if len(chunk) < d.CHUNK_IDS:
+                self._exhausted = True
+            found: Mapping[str, Job | None] = {}
+            if chunk and self._read is not None:
+                found = await self._read(chunk)
+            self._ready.extend((i, found.get(i)) for i in chunk)
+        finally:
+            self._pending = None
+
+    def close(self) -> None:
+        """Stop reading ahead."""
+        if self._pending is not None:
+            self._pending.cancel()
+
+
+class Rerun:
+    """One batch: `concurrency` workers submit clones; the shared poller reports their ends.
+
+    A source costs a task only while it is being submitted: a clone is then awaited by a
+    poller watch whose callback settles the source, so 10,000 waiting jobs are 10,000
+    small records, not 10,000 suspended tasks.
+    """
+
+    def __init__(
+        self,
+        ops: BatchOperations,
+        body: Mapping[str, Any],
+        options: RerunOptions,
+        *,
+        poller: Poller,
+        index: TokenIndex,
+        retry: RetryPolicy,
+        budget: RetryBudget | None,
+        journal: Journal | None,
+        total: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ops = ops
+        self.body = body
+        self.options = options
+        self.poller = poller
+        self.index = index
+        self.retry = retry
+        self.budget = budget
+        self.journal = journal
+        self.clock = clock
+        self.poll = options.poll or DEFAULT_POLL
+        self.cloned = 0
+        self.total = total
+        self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self.resume: dict[str, JournalEntry] = {}
+        self.emit: Callable[[RerunOutcome], None] = lambda outcome: None
+        self._left = total
+        self._urgent: collections.deque[_Again | RerunOutcome] = collections.deque()
+        self._wake = asyncio.Event()
+        self._all_done: asyncio.Future[None] | None = None
+        self._waiting: dict[asyncio.Future[Job], _Waiting] = {}
+        self._on_waited = self._waited
 
     def snapshot(self) -> RerunProgress:
+        """The counters now."""
         c = self.counts
         return RerunProgress(
             total=self.total,
@@ -158,54 +184,11 @@ class _Counters:
             submitted=c["submitted"],
         )
 
-
-class _Rerun:
-    """One batch: `concurrency` workers submit clones; the shared poller reports their ends.
-
-    A source costs a task only while it is being submitted: a clone is then awaited by a
-    poller watch whose callback settles the source, so 10,000 waiting jobs are 10,000
-    small records, not 10,000 suspended tasks.
-    """
-
-    def __init__(
-        self,
-        jobs: Jobs,
-        request: CloneRequest | None,
-        *,
-        concurrency: int,
-        wait: bool,
-        poll: PollPolicy | None,
-        timeout: float | None,
-        journal: Journal | None,
-        idempotent: bool,
-        retry_failed: int,
-        on_progress: Callable[[RerunProgress], Any] | None,
-        total: int,
-    ) -> None:
-        self.jobs = jobs
-        self.body = dump_request(request) if request is not None else {}
-        self.concurrency = concurrency
-        self.wait = wait
-        self.poll = poll or DEFAULT_POLL
-        self.timeout = timeout
-        self.journal = journal
-        self.idempotent = idempotent
-        self.retry_failed = retry_failed
-        self.on_progress = on_progress
-        self.counters = _Counters(total)
-        self.resume: dict[str, JournalEntry] = {}
-        self.emit: Callable[[RerunOutcome], None] = lambda outcome: None
-        self._left = total
-        self._urgent: collections.deque[_Again | RerunOutcome] = collections.deque()
-        self._wake = asyncio.Event()
-        self._all_done: asyncio.Future[None] | None = None
-        self._waiting: dict[asyncio.Future[Job], _Waiting] = {}
-        self._on_waited = self._waited
-
-    def _progress(self) -> None:
-        if self.on_progress is not None:
+    def progress(self) -> None:
+        """Tell `on_progress` the counters; its exceptions are logged, never raised."""
+        if self.options.on_progress is not None:
             try:
-                self.on_progress(self.counters.snapshot())
+                self.options.on_progress(self.snapshot())
             except Exception:
                 logger.exception("on_progress raised; the batch goes on")
 
@@ -215,9 +198,11 @@ class _Rerun:
             return
         loop = asyncio.get_running_loop()
         self._all_done = loop.create_future()
-        fresh = iter(ids)
+        needs_source = self.options.idempotent and "metadata" not in self.body
+        sources = _Sources(iter(ids), self._read_sources if needs_source else None)
         workers = [
-            loop.create_task(self._worker(fresh)) for _ in range(min(self.concurrency, len(ids)))
+            loop.create_task(self._worker(sources))
+            for _ in range(min(self.options.concurrency, len(ids)))
         ]
         try:
             await asyncio.wait([self._all_done, *workers], return_when=asyncio.FIRST_COMPLETED)
@@ -225,24 +210,39 @@ class _Rerun:
                 if worker.done():
                     worker.result()
         finally:
+            sources.close()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             self._stop_waiting()
 
-    async def _worker(self, fresh: Iterator[str]) -> None:
+    async def _read_sources(self, chunk: list[str]) -> Mapping[str, Job | None]:
+        """The source jobs of a chunk that need a clone, in one request where the server can."""
+        wanted = [i for i in chunk if i not in self.resume and _is_id(i)]
+        if not wanted:
+            return {}
+        try:
+            found = await self.ops.read_many(wanted, retry=self.retry)
+        except IonQError as exc:
+            logger.info(
+                "could not read %d source jobs at once (%s); reading each", len(wanted), exc
+            )
+            return {}
+        return found or {}
+
+    async def _worker(self, sources: _Sources) -> None:
         """Take work, re-runs and journal writes first, until every source is settled."""
         while self._left:
             if self._urgent:
                 item = self._urgent.popleft()
                 if isinstance(item, _Again):
-                    await self._start(item.source_id, item.attempt, item.run)
+                    await self._start(item.source_id, None, item.attempt, item.run)
                 else:
                     await self._finish(item)
                 continue
-            source_id = next(fresh, None)
-            if source_id is not None:
-                await self._start(source_id)
+            fresh = await sources.next()
+            if fresh is not None:
+                await self._start(*fresh)
                 continue
             self._wake.clear()
             await self._wake.wait()
@@ -251,10 +251,12 @@ class _Rerun:
         self._urgent.append(item)
         self._wake.set()
 
-    async def _start(self, source_id: str, attempt: int = 0, run: int = 0) -> None:
+    async def _start(
+        self, source_id: str, source: Job | None, attempt: int = 0, run: int = 0
+    ) -> None:
         """Submit one source's clone; settle it now, or once the poller reports its end."""
         try:
-            outcome = await self._submit(source_id, attempt, run)
+            outcome = await self._submit(source_id, source, attempt, run)
         except (IonQError, ValueError, TypeError) as exc:
             outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
         except Exception as exc:
@@ -263,50 +265,47 @@ class _Rerun:
         if outcome is not None:
             await self._finish(outcome)
 
-    async def _submit(self, source_id: str, attempt: int, run: int) -> RerunOutcome | None:
+    async def _submit(
+        self, source_id: str, source: Job | None, attempt: int, run: int
+    ) -> RerunOutcome | None:
         """The outcome if known without waiting; None once the clone is being awaited."""
-        job_id = None
+        job_id = token = None
+        sent: datetime | None = None
         if run == 0:
             check_job_id(source_id, "source_id")
             entry = self.resume.get(source_id)
             if entry is not None:
-                if entry.status is not None:
-                    return RerunOutcome(
-                        source_id=source_id,
-                        job_id=entry.job_id,
-                        status=entry.status,
-                        attempts=entry.attempt,
-                    )
+                done = _journaled_end(entry)
+                if done is not None:
+                    return done
                 attempt, job_id = entry.attempt, entry.job_id
-                if job_id is None:
+                if job_id is None and entry.token is not None:
+                    sent = _sent_at(entry)
                     try:
-                        job_id = await self._reconcile(entry)
+                        found = await find_clone(self.index, entry.token, sent, source_id)
                     except SubmissionUnknownError as exc:
-                        return RerunOutcome(
-                            source_id=source_id, status="ambiguous", error=exc, attempts=attempt
-                        )
+                        return _ambiguous(source_id, exc, attempt)
+                    job_id = None if found is None else found.id
+                    token = entry.token if found is None else None
+                elif job_id is None and entry.status in (None, "ambiguous"):
+                    return _ambiguous(source_id, _untokened(source_id), attempt)
             if job_id is not None:
-                self._cloned()
+                self._count_cloned()
         if job_id is None:
-            attempt += 1
+            if token is None:
+                attempt += 1
             try:
-                job_id = await self._clone(source_id, attempt)
+                job_id = await self._clone(source_id, source, attempt, token, sent)
             except SubmissionUnknownError as exc:
-                return RerunOutcome(
-                    source_id=source_id, status="ambiguous", error=exc, attempts=attempt
-                )
+                return _ambiguous(source_id, exc, attempt)
             if run == 0:
-                self._cloned()
-        if not self.wait:
+                self._count_cloned()
+        if not self.options.wait:
             return RerunOutcome(
                 source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
             )
-        watch = self.jobs.poller.watch(job_id, self.poll, None)
-        waiting = _Waiting(source_id, job_id, attempt, run, watch)
-        if self.timeout is not None:
-            loop = asyncio.get_running_loop()
-            waiting.timer = loop.call_later(self.timeout, self._expire, waiting)
-        self._waiting[watch.future] = waiting
+        watch = self.poller.watch(job_id, self.poll, None, timeout=self.options.timeout)
+        self._waiting[watch.future] = _Waiting(source_id, job_id, attempt, run, watch)
         watch.future.add_done_callback(self._on_waited)
         return None
 
@@ -315,8 +314,6 @@ class _Rerun:
         w = self._waiting.pop(future, None)
         if w is None:
             return
-        if w.timer is not None:
-            w.timer.cancel()
         error = (
             IonQError(f"stopped waiting for job {w.job_id}")
             if future.cancelled()
@@ -327,28 +324,18 @@ class _Rerun:
             return
         job = future.result()
         code = job.failure.code if job.failure else None
-        again = job.status == JobStatus.FAILED and code in TRANSIENT_FAILURES
-        if again and w.run < self.retry_failed:
+        again = job.status == JobStatus.FAILED and code in d.TRANSIENT_FAILURES
+        if again and w.run < self.options.retry_failed:
             logger.info("re-running %s: its clone %s failed with %s", w.source_id, w.job_id, code)
             self._later(_Again(w.source_id, w.attempt, w.run + 1))
             return
         self._settle(w.ended(str(job.status), job=job))
 
-    def _expire(self, w: _Waiting) -> None:
-        """`timeout` ran out for one awaited clone."""
-        if self._waiting.pop(w.watch.future, None) is None:
-            return
-        self.jobs.poller.unwatch(w.watch)
-        error = WaitTimeoutError(w.job_id, timeout=self.timeout or 0.0, job=w.watch.last)
-        self._settle(w.ended("error", error=error))
-
     def _stop_waiting(self) -> None:
         """Forget every clone still awaited (the batch ended early)."""
         waiting, self._waiting = self._waiting, {}
         for w in waiting.values():
-            if w.timer is not None:
-                w.timer.cancel()
-            self.jobs.poller.unwatch(w.watch)
+            self.poller.unwatch(w.watch)
 
     def _settle(self, outcome: RerunOutcome) -> None:
         """Emit now, or after a worker has journaled it."""
@@ -360,22 +347,21 @@ class _Rerun:
     async def _finish(self, outcome: RerunOutcome) -> None:
         """Journal the outcome (if journaling), then emit it."""
         if self.journal is not None:
+            error = outcome.error
             try:
                 await self.journal.finished(
                     outcome.source_id,
                     outcome.status,
                     job_id=outcome.job_id,
-                    error=None
-                    if outcome.error is None
-                    else f"{type(outcome.error).__name__}: {outcome.error}",
+                    error=None if error is None else f"{type(error).__name__}: {error}",
                 )
             except sqlite3.Error:
                 logger.exception("could not journal the end of %s", outcome.source_id)
         self._emit(outcome)
 
     def _emit(self, outcome: RerunOutcome) -> None:
-        self.counters.counts[outcome.status] += 1
-        self._progress()
+        self.counts[outcome.status] += 1
+        self.progress()
         self.emit(outcome)
         self._left -= 1
         if self._left == 0:
@@ -383,140 +369,88 @@ class _Rerun:
             if self._all_done is not None and not self._all_done.done():
                 self._all_done.set_result(None)
 
-    async def _reconcile(self, entry: JournalEntry) -> str | None:
-        """The clone an interrupted run may have made for `entry`, found by its token."""
-        if entry.token is None:
-            raise SubmissionUnknownError(
-                "an earlier run stopped while cloning this source without an idempotency "
-                "token; its clone may exist",
-                source_id=entry.source_id,
-            )
-        since = datetime.fromtimestamp(entry.updated, UTC)
-        return await self.jobs.token_index.find(entry.token, since=since)
-
-    def _cloned(self) -> None:
+    def _count_cloned(self) -> None:
         """Count a source as cloned (once, however many times it is re-run)."""
-        self.counters.cloned += 1
-        self._progress()
+        self.cloned += 1
+        self.progress()
 
-    async def _clone(self, source_id: str, attempt: int) -> str:
-        """Clone `source_id` (idempotently if asked), recording intent and result."""
-        if not self.idempotent:
-            if self.journal is not None:
-                await self.journal.intent(source_id, None, attempt)
-            created = await self.jobs._post_clone(source_id, self.body)
+    async def _clone(
+        self,
+        source_id: str,
+        source: Job | None,
+        attempt: int,
+        token: str | None,
+        sent: datetime | None,
+    ) -> str:
+        """Clone `source_id` (idempotently if asked), recording intent and result.
+
+        A `token` from the journal (a complete scan found no job with it) is sent again.
+        """
+        journal = self.journal
+        if not self.options.idempotent and token is None:
+            if journal is not None:
+                await journal.intent(source_id, None, attempt)
+            created = await self.ops.post_clone(source_id, self.body, retry=self.retry)
         else:
-            token = new_token()
-            source = None if "metadata" in self.body else (await self.jobs.get(source_id)).metadata
-            if self.journal is not None:
-                await self.journal.intent(source_id, token, attempt)
+            metadata = None
+            if "metadata" not in self.body:
+                if source is None:
+                    source = await self.ops.get(source_id, retry=self.retry)
+                metadata = source.metadata
+            fresh = token is None
+            token = token or new_token()
+            if journal is not None and fresh:
+                await journal.intent(source_id, token, attempt)
             created = await clone_idempotent(
-                self.jobs,
+                self.ops,
                 source_id,
-                with_token(self.body, source, token),
+                with_token(self.body, metadata, token),
                 token=token,
-                index=self.jobs.token_index,
-                since=datetime.now(UTC),
+                index=self.index,
+                retry=self.retry,
+                budget=self.budget,
+                since=sent or self.index.now(),
             )
-        if self.journal is not None:
-            await self.journal.cloned(source_id, created.id)
+        if journal is not None:
+            await journal.cloned(source_id, created.id)
         return created.id
 
 
-def _unique(source_ids: Iterable[str]) -> list[str]:
-    if isinstance(source_ids, str):
-        raise TypeError("source_ids must be a list of job ids, not a single string")
-    return list(dict.fromkeys(source_ids))
-
-
-@contextlib.asynccontextmanager
-async def _batch(
-    jobs: Jobs,
-    source_ids: Iterable[str],
-    request: CloneRequest | None = None,
-    *,
-    concurrency: int = 64,
-    wait: bool = True,
-    poll: PollPolicy | None = None,
-    timeout: float | None = None,
-    journal: Journal | str | os.PathLike[str] | None = None,
-    idempotent: bool = True,
-    retry_failed: int = 0,
-    on_progress: Callable[[RerunProgress], Any] | None = None,
-) -> AsyncIterator[tuple[_Rerun, list[str]]]:
-    """Validate the options, open the journal (and load what it knows), close it after."""
-    if request is not None and not isinstance(request, CloneRequest):
-        raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    if isinstance(retry_failed, bool) or not isinstance(retry_failed, int) or retry_failed < 0:
-        raise ValueError(f"retry_failed must be an int >= 0, got {retry_failed!r}")
-    ids = _unique(source_ids)
-    book = journal if isinstance(journal, Journal | None) else Journal(journal)
-    own_journal = book is not None and not book.is_open
-    state = _Rerun(
-        jobs,
-        request,
-        concurrency=concurrency,
-        wait=wait,
-        poll=poll,
-        timeout=timeout,
-        journal=book,
-        idempotent=idempotent,
-        retry_failed=retry_failed,
-        on_progress=on_progress,
-        total=len(ids),
-    )
+def _is_id(value: str) -> bool:
     try:
-        if book is not None:
-            if own_journal:
-                await book.open()
-            state.resume = await book.load()
-        state._progress()
-        yield state, ids
-    finally:
-        if book is not None and own_journal:
-            await book.close()
+        check_job_id(value, "source_id")
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
-async def rerun(
-    jobs: Jobs,
-    source_ids: Iterable[str],
-    request: CloneRequest | None = None,
-    **options: Any,
-) -> AsyncGenerator[RerunOutcome, None]:
-    """Clone every source (at most `concurrency` submissions at once) and yield outcomes.
+def _journaled_end(entry: JournalEntry) -> RerunOutcome | None:
+    """The outcome a journal entry already settles, or None if the source needs more work.
 
-    Outcomes come as each source finishes; every distinct source id is accounted exactly
-    once, and one bad source never stops the batch. Options: see `Jobs.rerun`.
+    `ambiguous` (reconciled by token) and `error` (awaited again if its clone is known,
+    else cloned once more) are not final: a resume finishes them.
     """
-    async with _batch(jobs, source_ids, request, **options) as (state, ids):
-        done: asyncio.Queue[RerunOutcome] = asyncio.Queue()
-        state.emit = done.put_nowait
-        driver = asyncio.create_task(state.drive(ids))
-        try:
-            for _ in ids:
-                yield await done.get()
-        finally:
-            driver.cancel()
-            await asyncio.gather(driver, return_exceptions=True)
+    if entry.status is None or entry.status in ("ambiguous", "error"):
+        return None
+    return RerunOutcome(
+        source_id=entry.source_id,
+        job_id=entry.job_id,
+        status=entry.status,
+        attempts=entry.attempt,
+    )
 
 
-async def rerun_all(
-    jobs: Jobs, source_ids: Iterable[str], request: CloneRequest | None = None, **options: Any
-) -> RerunReport:
-    """Run a whole batch; return every outcome in input order."""
-    started = time.monotonic()
-    got: dict[str, RerunOutcome] = {}
+def _sent_at(entry: JournalEntry) -> datetime:
+    return datetime.fromtimestamp(entry.sent or entry.updated, UTC)
 
-    def keep(outcome: RerunOutcome) -> None:
-        got[outcome.source_id] = outcome
 
-    async with _batch(jobs, source_ids, request, **options) as (state, ids):
-        state.emit = keep
-        await state.drive(ids)
-    outcomes = tuple(got[i] for i in ids)
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    return RerunReport(outcomes=outcomes, counts=counts, duration=time.monotonic() - started)
+def _ambiguous(source_id: str, error: SubmissionUnknownError, attempt: int) -> RerunOutcome:
+    return RerunOutcome(source_id=source_id, status="ambiguous", error=error, attempts=attempt)
+
+
+def _untokened(source_id: str) -> SubmissionUnknownError:
+    return SubmissionUnknownError(
+        "an earlier run stopped while cloning this source without an idempotency token; "
+        "its clone may exist",
+        source_id=source_id,
+    )

@@ -2,7 +2,9 @@
 
 IonQ has no idempotency key. So a clone that must not be duplicated carries a random token
 in `metadata[TOKEN_KEY]`; when its answer is lost (SubmissionUnknownError), the newest jobs
-are scanned for that token before anything is sent again.
+are read for that token before anything is sent again. "Not found" means absent only after
+every job down to the submission's time (less the clock-skew allowance) was read; a scan
+cut short leaves the outcome unknown, and nothing is sent again.
 """
 
 from __future__ import annotations
@@ -10,30 +12,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
-from contextlib import aclosing
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-import tenacity
-from tenacity import AsyncRetrying
+from . import _defaults as d
+from ._http import Params
+from ._models import Job, JobCreated
+from ._retry import RetryBudget, RetryPolicy, run_with_retries
+from .errors import IonQError, SubmissionUnknownError
 
-from ._models import JobCreated
-from ._retry import RetryPolicy
-from .errors import SubmissionUnknownError
-
-if TYPE_CHECKING:
-    from ._jobs import Jobs
-
-__all__ = ["TOKEN_KEY", "TokenIndex", "clone_idempotent", "new_token", "with_token"]
+__all__ = [
+    "TOKEN_KEY",
+    "CloneOperations",
+    "ScanIncompleteError",
+    "TokenIndex",
+    "clone_idempotent",
+    "find_clone",
+    "new_token",
+    "with_token",
+]
 
 logger = logging.getLogger("ionq_async")
 
-TOKEN_KEY = "ionq_async_token"
-SCAN_LIMIT = 2000
-_PAGE = 100
-_CLOCK_SKEW = timedelta(minutes=2)
-_SUBMIT_ATTEMPTS = 3
+TOKEN_KEY = d.TOKEN_KEY
+Now = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def new_token() -> str:
@@ -41,49 +48,153 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
-class TokenIndex:
-    """Maps client tokens to job ids by scanning the newest jobs; one scan serves many callers."""
+class ScanOperations(Protocol):
+    """What a token scan needs: one page of `GET /jobs`."""
 
-    def __init__(self, jobs: Jobs, *, scan_limit: int = SCAN_LIMIT) -> None:
-        self._jobs = jobs
+    async def page(
+        self, params: Params, *, retry: RetryPolicy | None = None
+    ) -> tuple[list[Job], str | None]: ...
+
+
+class CloneOperations(ScanOperations, Protocol):
+    """What an idempotent clone needs: a scan, and posting a clone."""
+
+    async def post_clone(
+        self,
+        job_id: str,
+        body: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        action: str = "clone",
+    ) -> JobCreated: ...
+
+
+class ScanIncompleteError(IonQError):
+    """A token scan stopped before its horizon: whether the job exists is unknown."""
+
+
+class _Scope:
+    """What complete scans under one filter have read (the filter: target, session)."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.seen: set[str] = set()
+        self.floor: datetime | None = None
+        self.completed_at: datetime | None = None
+        self.horizon: datetime | None = None
+
+
+class TokenIndex:
+    """Maps client tokens to job ids by reading the newest jobs; one scan serves many callers."""
+
+    def __init__(
+        self,
+        ops: ScanOperations,
+        *,
+        retry: RetryPolicy | None = None,
+        now: Now | None = None,
+        scan_limit: int = d.SCAN_LIMIT,
+        page_size: int = d.SCAN_PAGE,
+    ) -> None:
+        self._ops = ops
+        self._retry = retry
+        self._now = now or _utc_now
         self._scan_limit = scan_limit
+        self._page_size = page_size
         self._known: dict[str, str] = {}
-        self._seen: set[str] = set()
-        self._lock = asyncio.Lock()
-        self._scanned_at = datetime.min.replace(tzinfo=UTC)
+        self._scopes: dict[tuple[str | None, str | None], _Scope] = {}
         self.scans = 0
+
+    def now(self) -> datetime:
+        """The index's wall clock (UTC)."""
+        return self._now()
 
     def note(self, token: str, job_id: str) -> None:
         """Remember a token whose job id is already known."""
         self._known[token] = job_id
 
-    async def find(self, token: str, *, since: datetime) -> str | None:
-        """The id of the job carrying `token`, submitted after `since`, if any exists now."""
+    def noted(self, job: Job) -> None:
+        """Remember `job`'s token, if it carries one."""
+        token = (job.metadata or {}).get(TOKEN_KEY)
+        if token:
+            self._known[token] = job.id
+
+    async def find(
+        self,
+        token: str,
+        *,
+        since: datetime,
+        target: str | None = None,
+        session_id: str | None = None,
+    ) -> str | None:
+        """The id of the job carrying `token`; None only after a complete scan found none.
+
+        `since` is when the first submission was sent. Raises ScanIncompleteError when the
+        scan stopped early (its limit, an error, a cancellation).
+        """
         if token in self._known:
             return self._known[token]
-        asked_at = datetime.now(UTC)
-        async with self._lock:
-            if token in self._known or self._scanned_at >= asked_at:
-                return self._known.get(token)
-            self._scanned_at = datetime.now(UTC)
-            await self._scan(since - _CLOCK_SKEW)
+        asked_at = self._now()
+        horizon = since - timedelta(seconds=d.CLOCK_SKEW)
+        scope = self._scopes.setdefault((target, session_id), _Scope())
+        async with scope.lock:
+            if token in self._known:
+                return self._known[token]
+            served = scope.completed_at is not None and scope.completed_at >= asked_at
+            if served and scope.horizon is not None and scope.horizon <= horizon:
+                return None
+            started = self._now()
+            await self._scan(scope, horizon, target, session_id)
+            scope.completed_at, scope.horizon = started, horizon
         return self._known.get(token)
 
-    async def _scan(self, horizon: datetime) -> None:
-        """Read the newest jobs down to `horizon`, or a page into what earlier scans read."""
+    async def _scan(
+        self, scope: _Scope, horizon: datetime, target: str | None, session_id: str | None
+    ) -> None:
+        """Read the newest jobs down to `horizon`, or into what complete scans have read."""
         self.scans += 1
+        base: list[tuple[str, str]] = [("limit", str(self._page_size))]
+        if target is not None:
+            base.append(("target", target))
+        if session_id is not None:
+            base.append(("session_id", session_id))
+        may_overlap = scope.floor is not None and scope.floor <= horizon
         read = overlap = 0
-        async with aclosing(self._jobs.list(limit=_PAGE)) as newest:
-            async for job in newest:
-                token = (job.metadata or {}).get(TOKEN_KEY)
-                if token:
-                    self._known[token] = job.id
-                read += 1
-                overlap = overlap + 1 if job.id in self._seen else 0
-                self._seen.add(job.id)
-                old = job.submitted_at is not None and job.submitted_at < horizon
-                if old or overlap >= _PAGE or read >= self._scan_limit:
-                    break
+        seen: set[str] = set()
+        params: list[tuple[str, str]] | None = base
+        cursors: set[str] = set()
+        try:
+            while params is not None:
+                jobs, cursor = await self._ops.page(params, retry=self._retry)
+                for job in jobs:
+                    self.noted(job)
+                    read += 1
+                    overlap = overlap + 1 if may_overlap and job.id in scope.seen else 0
+                    seen.add(job.id)
+                    old = job.submitted_at is not None and job.submitted_at < horizon
+                    if old or overlap >= d.SCAN_OVERLAP:
+                        params = None
+                        break
+                    if read >= self._scan_limit:
+                        raise ScanIncompleteError(
+                            f"the token scan stopped after {read} jobs, before its horizon"
+                        )
+                else:
+                    if cursor is not None and cursor in cursors:
+                        raise ScanIncompleteError(f"the server repeated the page cursor {cursor!r}")
+                    if cursor is not None:
+                        cursors.add(cursor)
+                    params = None if cursor is None else [*base, ("next", cursor)]
+        except ScanIncompleteError:
+            raise
+        except (IonQError, ValueError) as exc:
+            raise ScanIncompleteError(f"the token scan failed: {exc}") from exc
+        self._complete(scope, seen, horizon)
+
+    @staticmethod
+    def _complete(scope: _Scope, seen: set[str], horizon: datetime) -> None:
+        scope.seen |= seen
+        scope.floor = horizon if scope.floor is None else max(scope.floor, horizon)
 
 
 def with_token(
@@ -94,92 +205,99 @@ def with_token(
     return {**body, "metadata": {**base, TOKEN_KEY: token}}
 
 
+class _Absent(SubmissionUnknownError):
+    """A lost clone whose token a complete scan did not find: it may be sent again."""
+
+
+def _is_absent(error: BaseException) -> bool:
+    return isinstance(error, _Absent)
+
+
 async def clone_idempotent(
-    jobs: Jobs,
+    ops: CloneOperations,
     source_id: str,
     body: Mapping[str, Any],
     *,
     token: str,
     index: TokenIndex,
-    retry: RetryPolicy | None = None,
+    retry: RetryPolicy,
+    budget: RetryBudget | None = None,
     since: datetime | None = None,
 ) -> JobCreated:
     """Clone with `body` (which carries `token`); never create a second job for it.
 
-    After a lost answer the token is looked up; only if no job carries it is the clone sent
-    again (up to the policy's `max_attempts` submissions, at least three). If every answer
-    is lost and no job is found, the last SubmissionUnknownError is raised: the job may
-    still appear later.
+    After a lost answer the token is looked up. Only when a complete scan finds no job is
+    the clone sent again, on `retry`'s schedule and within its attempts and `budget`
+    (`RetryPolicy.none()`: one submission). Otherwise SubmissionUnknownError carries
+    the token: the job may exist.
     """
-    started = since or datetime.now(UTC)
-    try:
-        return await _post(jobs, source_id, body, token=token, index=index, retry=retry)
-    except SubmissionUnknownError as exc:
-        lost = exc
-    return await _after_lost_answer(
-        lost, jobs, source_id, body, token=token, index=index, retry=retry, started=started
-    )
-
-
-async def _post(
-    jobs: Jobs,
-    source_id: str,
-    body: Mapping[str, Any],
-    *,
-    token: str,
-    index: TokenIndex,
-    retry: RetryPolicy | None,
-) -> JobCreated:
-    """Send the clone once; remember its token's job, or name the source in a lost answer."""
-    try:
-        created = await jobs._post_clone(source_id, body, retry)
-    except SubmissionUnknownError as exc:
-        exc.source_id = source_id
-        raise
-    index.note(token, created.id)
-    return created
-
-
-async def _after_lost_answer(
-    lost: SubmissionUnknownError,
-    jobs: Jobs,
-    source_id: str,
-    body: Mapping[str, Any],
-    *,
-    token: str,
-    index: TokenIndex,
-    retry: RetryPolicy | None,
-    started: datetime,
-) -> JobCreated:
-    """Look the token up, then submit again on tenacity's schedule until a job is known."""
-    # Apart from clone_idempotent so that a clone whose answer arrives builds no tenacity
-    # objects: the first submission's loss is replayed to tenacity as its attempt 1.
-    policy = retry or jobs._client.retry
-    replay: SubmissionUnknownError | None = lost
+    started = since or index.now()
+    scope = {"target": body.get("backend"), "session_id": body.get("session_id")}
+    sends = 0
 
     async def attempt() -> JobCreated:
-        nonlocal replay
-        if replay is None:
-            found = await index.find(token, since=started)
+        nonlocal sends
+        if sends:
+            found = await _lookup(index, token, started, scope, source_id, None)
             if found is not None:
-                return JobCreated(id=found)
-            try:
-                return await _post(jobs, source_id, body, token=token, index=index, retry=retry)
-            except SubmissionUnknownError as exc:
-                error = exc
+                return found
+        sends += 1
+        try:
+            created = await ops.post_clone(source_id, body, retry=retry)
+        except SubmissionUnknownError as exc:
+            exc.source_id, exc.token = source_id, token
+            lost = exc
         else:
-            error, replay = replay, None
-        found = await index.find(token, since=started)
+            index.note(token, created.id)
+            return created
+        found = await _lookup(index, token, started, scope, source_id, lost)
         if found is not None:
-            logger.info("clone of %s was created despite a lost answer: %s", source_id, found)
-            return JobCreated(id=found)
-        raise error
+            logger.info("clone of %s was created despite a lost answer: %s", source_id, found.id)
+            return found
+        raise _Absent(
+            f"clone of {source_id}: {sends} submission(s) lost, and no job carries its token",
+            url=lost.url,
+            request=lost.request,
+            source_id=source_id,
+            token=token,
+        ) from lost
 
-    retrying = AsyncRetrying(
-        sleep=policy.sleep or asyncio.sleep,
-        stop=tenacity.stop_after_attempt(max(policy.max_attempts, _SUBMIT_ATTEMPTS)),
-        wait=tenacity.wait_exponential_jitter(multiplier=0.5, max=5.0, jitter=0.5),
-        retry=tenacity.retry_if_exception_type(SubmissionUnknownError),
-        reraise=True,
+    return await run_with_retries(
+        attempt,
+        method="POST",
+        path=f"/jobs/{source_id}/clone",
+        policy=retry,
+        budget=budget,
+        retryable=_is_absent,
     )
-    return await retrying(attempt)
+
+
+async def _lookup(
+    index: TokenIndex,
+    token: str,
+    since: datetime,
+    scope: dict[str, Any],
+    source_id: str,
+    lost: SubmissionUnknownError | None,
+) -> JobCreated | None:
+    """The job carrying `token`, None if a complete scan found none; else unknown (raised)."""
+    try:
+        found = await index.find(token, since=since, **scope)
+    except ScanIncompleteError as exc:
+        error = SubmissionUnknownError(
+            f"clone of {source_id}: its answer was lost and the search for its token did "
+            f"not finish ({exc}); a job may exist",
+            url=lost.url if lost else "",
+            request=lost.request if lost else None,
+            source_id=source_id,
+            token=token,
+        )
+        raise error from exc
+    return None if found is None else JobCreated(id=found)
+
+
+async def find_clone(
+    index: TokenIndex, token: str, since: datetime, source_id: str
+) -> JobCreated | None:
+    """The clone an earlier run made with `token`, None if absent; unknown is raised."""
+    return await _lookup(index, token, since, {}, source_id, None)

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from typing import Any, Unpack
 
 import attrs
 
-from ._batch import RerunOutcome, RerunProgress, RerunReport, rerun, rerun_all
+from . import _defaults as d
+from ._http import RequestPath
 from ._idempotency import TokenIndex, clone_idempotent, new_token, with_token
-from ._journal import Journal
 from ._models import (
+    CloneFields,
     CloneRequest,
     Job,
     JobCost,
     JobCreated,
     JobStatus,
-    Noise,
-    Settings,
     check_job_id,
 )
+from ._operations import JobOperations
 from ._polling import DEFAULT_POLL, OnStatus, Poller, PollPolicy, unique
+from ._rerun_types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
+from ._reruns import Engines, rerun, rerun_all
 from ._results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
 from ._retry import RetryPolicy
-from ._serde import dump_request, load_job, load_job_cost, load_job_created, load_jobs
+from ._serde import dump_request, load_job_cost, load_job_created
 from .errors import (
     IonQError,
     JobCanceledError,
@@ -35,16 +36,13 @@ from .errors import (
     WaitTimeoutError,
 )
 
-if TYPE_CHECKING:
-    from ._client import AsyncIonQ
-
 __all__ = ["Jobs"]
 
 logger = logging.getLogger("ionq_async")
 
-_MAX_PAGE = 1000
 _Params = list[tuple[str, str]]
 _CREATE_TYPES = ("ionq.circuit.v1", "ionq.qasm3.v1", "ionq.multi-circuit.v1")
+_CLONE_FIELDS = frozenset(f.name for f in attrs.fields(CloneRequest))
 
 
 def _ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
@@ -56,48 +54,55 @@ def _ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
     return ids
 
 
-def _clone_request(request: CloneRequest | None, fields: dict[str, Any]) -> CloneRequest:
+def _clone_request(request: CloneRequest | None, fields: Mapping[str, Any]) -> CloneRequest:
     """`request` with the keyword fields that were given (not None) applied on top."""
     if request is not None and not isinstance(request, CloneRequest):
         raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
+    unknown = sorted(set(fields) - _CLONE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown clone field(s): {', '.join(unknown)}")
     given = {k: v for k, v in fields.items() if v is not None}
     if request is None:
         return CloneRequest(**given)
     return attrs.evolve(request, **given) if given else request
 
 
-def _clone_body(request: CloneRequest | None, fields: dict[str, Any]) -> dict[str, Any]:
-    return dump_request(_clone_request(request, fields))
-
-
 class Jobs:
     """Job operations of one AsyncIonQ client (`client.jobs`)."""
 
-    def __init__(self, client: AsyncIonQ) -> None:
-        self._client = client
+    def __init__(self, http: RequestPath) -> None:
+        self._http = http
+        self._ops = JobOperations(http)
         self._poller: Poller | None = None
         self._token_index: TokenIndex | None = None
+        self._closed = False
 
     @property
     def token_index(self) -> TokenIndex:
         """Finds idempotent clones by their client token (shared by every call)."""
         if self._token_index is None:
-            self._token_index = TokenIndex(self)
+            self._token_index = TokenIndex(self._ops)
         return self._token_index
 
     @property
     def poller(self) -> Poller:
         """The client's shared poller (created on first use, inside the event loop)."""
         if self._poller is None:
-            if self._client.closed:
+            if self._closed:
                 raise RuntimeError("the client is closed; create a new AsyncIonQ")
-            self._poller = Poller(self._client)
+            self._poller = Poller(self._ops, retry=self._http.retry, budget=self._http.budget)
         return self._poller
 
     async def _close(self) -> None:
         """Stop the poller and await its background work (called by `client.close()`)."""
+        self._closed = True
         if self._poller is not None:
             await self._poller.close()
+
+    def _engines(self) -> Engines:
+        return Engines(
+            self._ops, self.poller, self.token_index, self._http.retry, self._http.budget
+        )
 
     async def create(
         self,
@@ -115,86 +120,60 @@ class Jobs:
             raise ValueError(
                 f"payload type must be one of {_CREATE_TYPES}, got {payload['type']!r}"
             )
-        data = await self._client._request("POST", "/jobs", json_body=dict(payload), retry=retry)
-        return load_job_created(data)
+        created: JobCreated = await self._http.request(
+            "POST", "/jobs", json_body=dict(payload), retry=retry, load=load_job_created
+        )
+        return created
 
     async def clone(
         self,
         job_id: str,
         request: CloneRequest | None = None,
         *,
-        parent: str | None = None,
-        name: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        shots: int | None = None,
-        backend: str | None = None,
-        session_id: str | None = None,
-        settings: Settings | None = None,
-        dry_run: bool | None = None,
-        noise: Noise | None = None,
         idempotent: bool = False,
         retry: RetryPolicy | None = None,
+        **fields: Unpack[CloneFields],
     ) -> JobCreated:
         """Create a new job from `job_id`'s circuit; every field left unset is inherited.
 
-        With `idempotent`, the clone carries a client token in its metadata (merged into
-        the source job's metadata, fetched first, unless you set metadata), and a lost
-        answer is resolved by finding that token instead of cloning twice.
+        The CloneRequest fields may also be given as keywords (`shots=500`). With
+        `idempotent`, the clone carries a client token in its metadata (merged into the
+        source job's metadata, fetched first, unless you set metadata), and a lost answer
+        is resolved by finding that token instead of cloning twice.
         """
         check_job_id(job_id)
-        body = _clone_body(request, dict(_locals_fields(locals())))
+        body = dump_request(_clone_request(request, fields))
         if not idempotent:
-            return await self._post_clone(job_id, body, retry)
+            return await self._ops.post_clone(job_id, body, retry=retry)
         token = new_token()
         source = None if "metadata" in body else (await self.get(job_id, retry=retry)).metadata
         return await clone_idempotent(
-            self,
+            self._ops,
             job_id,
             with_token(body, source, token),
             token=token,
             index=self.token_index,
-            retry=retry,
+            retry=retry or self._http.retry,
+            budget=self._http.budget,
         )
-
-    async def _post_clone(
-        self,
-        job_id: str,
-        body: Mapping[str, Any],
-        retry: RetryPolicy | None = None,
-        *,
-        action: str = "clone",
-    ) -> JobCreated:
-        """POST a ready clone (or move) body for `job_id`."""
-        data = await self._client._request(
-            "POST", f"/jobs/{job_id}/{action}", json_body=body, retry=retry
-        )
-        return load_job_created(data)
 
     async def move(
         self,
         job_id: str,
         request: CloneRequest | None = None,
         *,
-        parent: str | None = None,
-        name: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        shots: int | None = None,
-        backend: str | None = None,
-        session_id: str | None = None,
-        settings: Settings | None = None,
-        dry_run: bool | None = None,
-        noise: Noise | None = None,
         retry: RetryPolicy | None = None,
+        **fields: Unpack[CloneFields],
     ) -> JobCreated:
         """Clone `job_id` and cancel it in one request (409 if it can no longer be canceled)."""
         check_job_id(job_id)
-        body = _clone_body(request, dict(_locals_fields(locals())))
-        return await self._post_clone(job_id, body, retry, action="move")
+        body = dump_request(_clone_request(request, fields))
+        return await self._ops.post_clone(job_id, body, retry=retry, action="move")
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """Read one job."""
         check_job_id(job_id)
-        return load_job(await self._client._request("GET", f"/jobs/{job_id}", retry=retry))
+        return await self._ops.get(job_id, retry=retry)
 
     async def list(
         self,
@@ -226,14 +205,14 @@ class Jobs:
         if submitter_id is not None:
             params.append(("submitter_id", submitter_id))
         if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_PAGE:
-                raise ValueError(f"limit must be an int page size in 1..{_MAX_PAGE}, got {limit!r}")
+            top = d.MAX_PAGE
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= top:
+                raise ValueError(f"limit must be an int page size in 1..{top}, got {limit!r}")
             params.append(("limit", str(limit)))
         seen_cursors: set[str] = set()
         page: _Params | None = params
         while page is not None:
-            data = await self._client._request("GET", "/jobs", params=page, retry=retry)
-            jobs, cursor = load_jobs(data)
+            jobs, cursor = await self._ops.page(page, retry=retry)
             for job in jobs:
                 yield job
             if cursor in seen_cursors:
@@ -245,7 +224,7 @@ class Jobs:
     async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> None:
         """Cancel a job that has not finished."""
         check_job_id(job_id)
-        await self._client._request("PUT", f"/jobs/{job_id}/status/cancel", retry=retry)
+        await self._ops.cancel(job_id, retry=retry)
 
     async def cancel_many(
         self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
@@ -253,14 +232,14 @@ class Jobs:
         """Cancel several jobs in one request."""
         ids = _ids(job_ids)
         if ids:
-            await self._client._request(
+            await self._http.request(
                 "PUT", "/jobs/status/cancel", json_body={"ids": ids}, retry=retry
             )
 
     async def delete(self, job_id: str, *, retry: RetryPolicy | None = None) -> None:
         """Delete a job."""
         check_job_id(job_id)
-        await self._client._request("DELETE", f"/jobs/{job_id}", retry=retry)
+        await self._http.request("DELETE", f"/jobs/{job_id}", retry=retry)
 
     async def delete_many(
         self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
@@ -268,14 +247,12 @@ class Jobs:
         """Delete several jobs in one request."""
         ids = _ids(job_ids)
         if ids:
-            await self._client._request("DELETE", "/jobs", json_body={"ids": ids}, retry=retry)
+            await self._http.request("DELETE", "/jobs", json_body={"ids": ids}, retry=retry)
 
     async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
         """A job's estimated and actual cost."""
         check_job_id(job_id)
-        return load_job_cost(
-            await self._client._request("GET", f"/jobs/{job_id}/cost", retry=retry)
-        )
+        return load_job_cost(await self._http.request("GET", f"/jobs/{job_id}/cost", retry=retry))
 
     async def probabilities(
         self,
@@ -294,12 +271,12 @@ class Jobs:
         if artifact is not None:
             artifact_id, fmt = artifact
             path = artifact_path(job_id, artifact_id)
-            data = await self._client._request("GET", path, retry=retry)
+            data = await self._http.request("GET", path, retry=retry)
             return parse_probabilities(data, fmt)
-        path, params = legacy_result_path(self._client.base_url, job.results, job_id)
+        path, params = legacy_result_path(self._http.base_url, job.results, job_id)
         if sharpen is not None:
             params.append(("sharpen", "true" if sharpen else "false"))
-        data = await self._client._request("GET", path, params=params, retry=retry)
+        data = await self._http.request("GET", path, params=params, retry=retry)
         return parse_probabilities(data, None)
 
     async def wait(
@@ -385,66 +362,27 @@ class Jobs:
         self,
         source_ids: Iterable[str],
         request: CloneRequest | None = None,
-        *,
-        concurrency: int = 64,
-        wait: bool = True,
-        poll: PollPolicy | None = None,
-        timeout: float | None = None,
-        journal: Journal | str | os.PathLike[str] | None = None,
-        idempotent: bool = True,
-        retry_failed: int = 0,
-        on_progress: Callable[[RerunProgress], Any] | None = None,
+        **options: Unpack[RerunKwargs],
     ) -> AsyncGenerator[RerunOutcome, None]:
         """Clone every source job with `request` and yield each RerunOutcome as it finishes.
 
-        At most `concurrency` clones are submitted at once; waiting uses the shared poller.
         Every distinct source id is accounted exactly once (completed, failed, canceled,
-        error or ambiguous). `journal` (a Journal or a path) makes the batch resumable;
-        `idempotent` clones carry a token so a lost answer never becomes a duplicate;
-        `retry_failed=N` re-runs up to N times a clone that failed for a transient reason.
+        error or ambiguous); an error of the batch itself is raised from the iterator.
+        Options (see RerunOptions): concurrency=64, wait=True, poll, timeout, journal,
+        idempotent=True, retry_failed=0, on_progress.
         """
-        return rerun(
-            self,
-            source_ids,
-            request,
-            concurrency=concurrency,
-            wait=wait,
-            poll=poll,
-            timeout=timeout,
-            journal=journal,
-            idempotent=idempotent,
-            retry_failed=retry_failed,
-            on_progress=on_progress,
-        )
+        body, opts = _rerun_args(request, options)
+        return rerun(self._engines(), source_ids, body, opts)
 
     async def rerun_all(
         self,
         source_ids: Iterable[str],
         request: CloneRequest | None = None,
-        *,
-        concurrency: int = 64,
-        wait: bool = True,
-        poll: PollPolicy | None = None,
-        timeout: float | None = None,
-        journal: Journal | str | os.PathLike[str] | None = None,
-        idempotent: bool = True,
-        retry_failed: int = 0,
-        on_progress: Callable[[RerunProgress], Any] | None = None,
+        **options: Unpack[RerunKwargs],
     ) -> RerunReport:
         """Like `rerun`, to the end: a RerunReport with every outcome in input order."""
-        return await rerun_all(
-            self,
-            source_ids,
-            request,
-            concurrency=concurrency,
-            wait=wait,
-            poll=poll,
-            timeout=timeout,
-            journal=journal,
-            idempotent=idempotent,
-            retry_failed=retry_failed,
-            on_progress=on_progress,
-        )
+        body, opts = _rerun_args(request, options)
+        return await rerun_all(self._engines(), source_ids, body, opts)
 
     async def _cancel_quietly(self, job_id: str) -> None:
         try:
@@ -453,14 +391,20 @@ class Jobs:
             logger.warning("could not cancel job %s after its wait ended: %s", job_id, exc)
 
 
+def _rerun_args(
+    request: CloneRequest | None, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], RerunOptions]:
+    if request is not None and not isinstance(request, CloneRequest):
+        raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
+    unknown = sorted(set(options) - {f.name for f in attrs.fields(RerunOptions)})
+    if unknown:
+        raise TypeError(f"unknown rerun option(s): {', '.join(unknown)}")
+    return (dump_request(request) if request is not None else {}), RerunOptions(**options)
+
+
 def _outcome(job: Job, raise_on_failure: bool) -> Job:
     if raise_on_failure and job.status == JobStatus.FAILED:
         raise JobFailedError(job)
     if raise_on_failure and job.status == JobStatus.CANCELED:
         raise JobCanceledError(job)
     return job
-
-
-def _locals_fields(scope: dict[str, Any]) -> dict[str, Any]:
-    """The CloneRequest fields among a method's locals."""
-    return {f.name: scope[f.name] for f in attrs.fields(CloneRequest)}

@@ -34,14 +34,16 @@ CREATE TABLE IF NOT EXISTS rerun (
     status    TEXT,
     attempt   INTEGER NOT NULL DEFAULT 0,
     error     TEXT,
-    updated   REAL NOT NULL
+    updated   REAL NOT NULL,
+    sent      REAL
 )
 """
 _INTENT = (
-    "INSERT INTO rerun (source_id, token, job_id, status, attempt, updated)"
-    " VALUES (?, ?, NULL, NULL, ?, ?)"
+    "INSERT INTO rerun (source_id, token, job_id, status, attempt, updated, sent)"
+    " VALUES (?, ?, NULL, NULL, ?, ?, ?)"
     " ON CONFLICT(source_id) DO UPDATE SET token = excluded.token, job_id = NULL,"
-    " status = NULL, attempt = excluded.attempt, error = NULL, updated = excluded.updated"
+    " status = NULL, attempt = excluded.attempt, error = NULL, updated = excluded.updated,"
+    " sent = coalesce(CASE WHEN excluded.token = token THEN sent END, excluded.sent)"
 )
 _CLONED = "UPDATE rerun SET job_id = ?, updated = ? WHERE source_id = ?"
 _FINISHED = (
@@ -62,6 +64,8 @@ class JournalEntry:
     attempt: int = 0
     error: str | None = None
     updated: float = 0.0
+    sent: float | None = None
+    """When the first clone with `token` was about to be sent (epoch seconds)."""
 
 
 class Journal:
@@ -119,6 +123,9 @@ class Journal:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(rerun)")}
+        if "sent" not in columns:  # a journal written before `sent` was recorded
+            db.execute("ALTER TABLE rerun ADD COLUMN sent REAL")
         return db
 
     async def close(self) -> None:
@@ -141,7 +148,7 @@ class Journal:
         db = self._require()
         rows = await self._run(
             lambda: db.execute(
-                "SELECT source_id, token, job_id, status, attempt, error, updated FROM rerun"
+                "SELECT source_id, token, job_id, status, attempt, error, updated, sent FROM rerun"
             ).fetchall()
         )
         return {
@@ -153,13 +160,15 @@ class Journal:
                 attempt=r[4],
                 error=r[5],
                 updated=r[6],
+                sent=r[7],
             )
             for r in rows
         }
 
     async def intent(self, source_id: str, token: str | None, attempt: int) -> None:
         """Record, durably, that `source_id` is about to be cloned with `token`."""
-        await self._write(_INTENT, (source_id, token, attempt, time.time()))
+        now = time.time()
+        await self._write(_INTENT, (source_id, token, attempt, now, now))
 
     async def cloned(self, source_id: str, job_id: str) -> None:
         """Record the id of the clone of `source_id`."""

@@ -7,11 +7,12 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from attrs import field, frozen
 
 __all__ = [
+    "CloneFields",
     "CloneRequest",
     "Compilation",
     "ErrorMitigation",
@@ -185,6 +186,20 @@ class CloneRequest:
         _optional("settings", self.settings, Settings)
         _optional("dry_run", self.dry_run, bool)
         _optional("noise", self.noise, Noise)
+
+
+class CloneFields(TypedDict, total=False):
+    """The fields of CloneRequest as keyword arguments of `jobs.clone()` and `jobs.move()`."""
+
+    parent: str | None
+    name: str | None
+    metadata: Mapping[str, str] | None
+    shots: int | None
+    backend: str | None
+    session_id: str | None
+    settings: Settings | None
+    dry_run: bool | None
+    noise: Noise | None
 
 
 @frozen(kw_only=True)

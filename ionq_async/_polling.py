@@ -1,49 +1,47 @@
 """One poller per client: awaits jobs until they finish, polling due jobs in batches.
 
 Every `jobs.wait()` registers a watch here. A single background task polls the due watches
-with `GET /jobs?ids=...` (up to `CHUNK_IDS` ids per request), so 10,000 awaited jobs cost
+with `GET /jobs?ids=...` (up to CHUNK_IDS ids per request), so 10,000 awaited jobs cost
 about 100 requests per round instead of 10,000. A server that ignores `ids` is detected
-and polled one job per request instead.
+and polled one job per request instead. The poller is handed its operations, retry
+policy, retry budget, clock and sleep; it never sees the client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import heapq
 import inspect
 import itertools
 import logging
 import random
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
 
-from attrs import define, field, frozen
+from attrs import define, frozen
 
+from . import _defaults as d
 from ._models import Job, check_job_id
-from ._serde import load_jobs
-from .errors import (
-    APIConnectionError,
-    APIStatusError,
-    IonQError,
-    NotFoundError,
-    ResponseValidationError,
-)
+from ._retry import RetryBudget, RetryPolicy, is_retryable
+from .errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
 
-if TYPE_CHECKING:
-    from ._client import AsyncIonQ
-
-__all__ = ["CHUNK_IDS", "DEFAULT_POLL", "PollPolicy", "Poller"]
+__all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch"]
 
 logger = logging.getLogger("ionq_async")
 
-CHUNK_IDS = 100
-NOT_FOUND_GRACE = 10.0
-MAX_POLL_FAILURES = 5
-_CONCURRENT_CHUNKS = 8
-_COALESCE = 0.25
-
 OnStatus = Callable[[Job], Any]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class PollOperations(Protocol):
+    """What the poller needs from the API: one job, and many by id."""
+
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
+
+    async def read_many(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, Job] | None: ...
 
 
 @frozen(kw_only=True)
@@ -54,15 +52,15 @@ class PollPolicy:
     together do not poll in lockstep forever.
     """
 
-    initial: float = 1.0
-    factor: float = 1.5
-    max_interval: float = 30.0
-    jitter: float = 0.1
+    initial: float = d.POLL_INITIAL
+    factor: float = d.POLL_FACTOR
+    max_interval: float = d.POLL_MAX_INTERVAL
+    jitter: float = d.POLL_JITTER
 
     def __attrs_post_init__(self) -> None:
-        if self.initial <= 0 or self.max_interval <= 0:
+        if not (self.initial > 0 and self.max_interval > 0):
             raise ValueError("poll intervals must be > 0 seconds")
-        if self.factor < 1:
+        if not self.factor >= 1:
             raise ValueError(f"factor must be >= 1, got {self.factor}")
         if not 0 <= self.jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
@@ -83,8 +81,8 @@ DEFAULT_POLL = PollPolicy()
 
 
 @define(eq=False)
-class _Watch:
-    """One waiter's interest in one job."""
+class Watch:
+    """One waiter's interest in one job; `future` resolves with the terminal job."""
 
     job_id: str
     policy: PollPolicy
@@ -93,24 +91,39 @@ class _Watch:
     started: float
     interval: float
     due: float
+    deadline: float | None = None
     last: Job | None = None
-    failures: int = 0
-    done: bool = field(default=False)
+    done: bool = False
+    callbacks: list[asyncio.Future[Any]] | None = None
 
 
 class Poller:
-    """Polls every watched job of one client from a single background task."""
+    """Polls every watched job from a single background task."""
 
-    def __init__(self, client: AsyncIonQ) -> None:
-        self._client = client
+    def __init__(
+        self,
+        ops: PollOperations,
+        *,
+        retry: RetryPolicy,
+        budget: RetryBudget | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self._ops = ops
+        self._retry = retry
+        self._budget = budget
         self._loop = asyncio.get_running_loop()
-        self._by_job: dict[str, list[_Watch]] = {}
-        self._heap: list[tuple[float, int, _Watch]] = []
+        self._clock = clock or self._loop.time
+        self._sleep = sleep or asyncio.sleep
+        self._by_job: dict[str, list[Watch]] = {}
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._deadlines: list[tuple[float, int, Watch]] = []
         self._seq = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._batched = True
         self._background: set[asyncio.Task[Any]] = set()
+        self._callbacks: set[asyncio.Task[Any]] = set()
         self.requests = 0
         self.job_polls = 0
 
@@ -124,31 +137,46 @@ class Poller:
         """How many jobs are being watched."""
         return len(self._by_job)
 
-    def watch(self, job_id: str, policy: PollPolicy, on_status: OnStatus | None) -> _Watch:
-        """Register interest in `job_id`; its future resolves with the terminal job."""
+    def watch(
+        self,
+        job_id: str,
+        policy: PollPolicy,
+        on_status: OnStatus | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Watch:
+        """Register interest in `job_id`; past `timeout` s its future raises WaitTimeoutError."""
         check_job_id(job_id)
-        now = self._loop.time()
-        first = policy.spread(policy.initial)
+        now = self._clock()
         # Jitter moves each poll, not the schedule: compounded, it would spread a batch's
         # rounds wider than the coalescing window and split them into extra requests.
-        w = _Watch(
-            job_id, policy, self._loop.create_future(), on_status, now, policy.initial, now + first
+        w = Watch(
+            job_id,
+            policy,
+            self._loop.create_future(),
+            on_status,
+            now,
+            policy.initial,
+            now + policy.spread(policy.initial),
         )
         self._by_job.setdefault(job_id, []).append(w)
         self._push(w)
+        if timeout is not None:
+            w.deadline = now + timeout
+            heapq.heappush(self._deadlines, (w.deadline, next(self._seq), w))
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run(), name="ionq_async-poller")
         else:
             self._wake.set()
         return w
 
-    def unwatch(self, w: _Watch) -> None:
+    def unwatch(self, w: Watch) -> None:
         """Forget a watch (its waiter gave up or was cancelled)."""
         self._forget(w)
         if not w.future.done():
             w.future.cancel()
 
-    def _forget(self, w: _Watch) -> None:
+    def _forget(self, w: Watch) -> None:
         w.done = True
         watches = self._by_job.get(w.job_id)
         if watches is not None and w in watches:
@@ -168,6 +196,8 @@ class Poller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for task in list(self._callbacks):
+            task.cancel()
         for watches in list(self._by_job.values()):
             for w in watches:
                 if not w.future.done():
@@ -175,10 +205,11 @@ class Poller:
                     w.future.exception()
         self._by_job.clear()
         self._heap.clear()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        self._deadlines.clear()
+        if self._background or self._callbacks:
+            await asyncio.gather(*self._background, *self._callbacks, return_exceptions=True)
 
-    def _push(self, w: _Watch) -> None:
+    def _push(self, w: Watch) -> None:
         heapq.heappush(self._heap, (w.due, next(self._seq), w))
 
     def _take_due(self, now: float) -> list[str]:
@@ -189,28 +220,55 @@ class Poller:
             if w.done or due != w.due:
                 heapq.heappop(self._heap)
                 continue
-            if due > now + _COALESCE * w.interval:
+            if due > now + d.COALESCE * w.interval:
                 break
             heapq.heappop(self._heap)
             ids[w.job_id] = None
         return list(ids)
 
+    def _expire(self, now: float) -> float | None:
+        """Time out the watches past their deadline; return the next deadline."""
+        while self._deadlines:
+            deadline, _, w = self._deadlines[0]
+            if w.done:
+                heapq.heappop(self._deadlines)
+                continue
+            if deadline > now:
+                return deadline
+            heapq.heappop(self._deadlines)
+            timeout = deadline - w.started
+            self._finish(w, error=WaitTimeoutError(w.job_id, timeout=timeout, job=w.last))
+        return None
+
     async def _run(self) -> None:
         while self._by_job:
-            now = self._loop.time()
+            now = self._clock()
+            next_deadline = self._expire(now)
             due = self._take_due(now)
-            if not due:
-                self._wake.clear()
-                delay = self._heap[0][0] - now if self._heap else None
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._wake.wait()
+            if due:
+                await self._poll(due)
                 continue
-            await self._poll(due)
+            if not self._by_job:
+                break
+            times = [t for t in (self._heap[0][0] if self._heap else None, next_deadline) if t]
+            await self._idle(max(0.0, min(times) - now) if times else None)
+
+    async def _idle(self, delay: float | None) -> None:
+        """Sleep until `delay` has passed or a new watch arrives."""
+        self._wake.clear()
+        waker = self._loop.create_task(self._wake.wait())
+        tasks: set[asyncio.Future[Any]] = {waker}
+        if delay is not None:
+            tasks.add(asyncio.ensure_future(self._sleep(delay)))
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     async def _poll(self, job_ids: list[str]) -> None:
         self.job_polls += len(job_ids)
-        gate = asyncio.Semaphore(_CONCURRENT_CHUNKS)
+        gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
 
         async def one_chunk(chunk: list[str]) -> None:
             async with gate:
@@ -222,79 +280,67 @@ class Poller:
                         for w in list(self._by_job.get(job_id, ())):
                             self._finish(w, error=exc)
 
-        chunks = [job_ids[i : i + CHUNK_IDS] for i in range(0, len(job_ids), CHUNK_IDS)]
+        size = d.CHUNK_IDS
         async with asyncio.TaskGroup() as tg:
-            for chunk in chunks:
-                tg.create_task(one_chunk(chunk))
+            for i in range(0, len(job_ids), size):
+                tg.create_task(one_chunk(job_ids[i : i + size]))
 
     async def _poll_chunk(self, chunk: list[str]) -> None:
         if self._batched and len(chunk) > 1:
+            self.requests += 1
             try:
-                found = await self._list(chunk)
+                found = await self._ops.read_many(chunk, retry=self._retry)
             except IonQError as exc:
-                for job_id in chunk:
-                    await self._failed(job_id, exc)
+                self._failed(chunk, exc)
                 return
-            if found is not None:
+            if found is None:
+                logger.info("the server ignores `ids` on GET /jobs; polling one job each")
+                self._batched = False
+            else:
                 for job_id in chunk:
                     job = found.get(job_id)
                     if job is None:
                         job = await self._get_one(job_id)
                     if job is not None:
-                        await self._observe(job)
+                        self._observe(job)
                 return
         jobs = await asyncio.gather(*(self._get_one(job_id) for job_id in chunk))
         for job in jobs:
             if job is not None:
-                await self._observe(job)
-
-    async def _list(self, chunk: list[str]) -> dict[str, Job] | None:
-        """The chunk's jobs by id, or None if the server ignored `ids`."""
-        wanted = set(chunk)
-        found: dict[str, Job] = {}
-        params = [*(("ids", i) for i in chunk), ("limit", str(len(chunk)))]
-        page: list[tuple[str, str]] | None = params
-        while page is not None:
-            self.requests += 1
-            data = await self._client._request("GET", "/jobs", params=page)
-            jobs, cursor = load_jobs(data)
-            for job in jobs:
-                if job.id not in wanted:
-                    logger.info("the server ignores `ids` on GET /jobs; polling one job each")
-                    self._batched = False
-                    return None
-                found[job.id] = job
-            page = (
-                None if cursor is None or len(found) >= len(wanted) else [*params, ("next", cursor)]
-            )
-        return found
+                self._observe(job)
 
     async def _get_one(self, job_id: str) -> Job | None:
         if job_id not in self._by_job:
             return None
         self.requests += 1
         try:
-            return await self._client.jobs.get(job_id)
+            return await self._ops.get(job_id, retry=self._retry)
         except IonQError as exc:
-            await self._failed(job_id, exc)
+            self._failed([job_id], exc)
             return None
 
-    async def _failed(self, job_id: str, error: IonQError) -> None:
-        """A poll of `job_id` failed: keep polling through transient trouble, else give up."""
-        now = self._loop.time()
-        for w in list(self._by_job.get(job_id, ())):
-            w.failures += 1
-            grace = isinstance(error, NotFoundError) and now - w.started < NOT_FOUND_GRACE
-            transient = isinstance(error, APIConnectionError | ResponseValidationError) or (
-                isinstance(error, APIStatusError) and error.status_code in (429, 500, 502, 503, 504)
-            )
-            if grace or (transient and w.failures < MAX_POLL_FAILURES):
-                logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
-                self._reschedule(w, now)
-            else:
-                self._finish(w, error=error)
+    def _failed(self, job_ids: list[str], error: IonQError) -> None:
+        """A poll failed after the retry policy: poll again later, or give the waiters the error.
 
-    async def _observe(self, job: Job) -> None:
+        A 404 soon after a watch starts is "not listed yet". An outage (a retryable error)
+        is polled through while the client's retry budget pays for it, once per chunk. An
+        answer of the wrong shape, or any other error, ends the waits.
+        """
+        now = self._clock()
+        outage = not isinstance(error, ResponseValidationError) and is_retryable(
+            error, "GET", self._retry
+        )
+        keep = outage and (self._budget is None or self._budget.try_spend(error))
+        for job_id in job_ids:
+            for w in list(self._by_job.get(job_id, ())):
+                grace = isinstance(error, NotFoundError) and now - w.started < d.NOT_FOUND_GRACE
+                if grace or keep:
+                    logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
+                    self._reschedule(w, now)
+                else:
+                    self._finish(w, error=error)
+
+    def _observe(self, job: Job) -> None:
         watches = self._by_job.get(job.id)
         if not watches:
             return
@@ -306,39 +352,81 @@ class Poller:
                 if not w.future.done():
                     w.future.set_result(job)
             return
-        now = self._loop.time()
+        now = self._clock()
         for w in list(watches):
-            w.failures = 0
             changed = w.last is None or w.last.status != job.status
             w.last = job
             if changed and w.on_status is not None:
-                try:
-                    result = w.on_status(job)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception as exc:
-                    self._finish(w, error=exc)
+                self._call(w, job)
+                if w.done:
                     continue
             if job.is_terminal:
                 self._finish(w, job=job)
             else:
                 self._reschedule(w, now)
 
-    def _reschedule(self, w: _Watch, now: float) -> None:
+    def _call(self, w: Watch, job: Job) -> None:
+        """Run `w.on_status(job)`; an awaitable result runs on its own task.
+
+        On its own task, a callback that awaits (even another wait) never stalls the
+        poller. A callback that raises is logged and ends its own waiter with the error.
+        """
+        try:
+            result = w.on_status(job) if w.on_status is not None else None
+        except Exception as exc:
+            self._callback_failed(w, exc)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._callbacks.add(task)
+            task.add_done_callback(functools.partial(self._callback_done, w))
+            if w.callbacks is None:
+                w.callbacks = []
+            w.callbacks.append(task)
+
+    def _callback_done(self, w: Watch, task: asyncio.Future[Any]) -> None:
+        self._callbacks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._callback_failed(w, task.exception())
+
+    def _callback_failed(self, w: Watch, error: BaseException | None) -> None:
+        logger.error("on_status raised for job %s", w.job_id, exc_info=error)
+        self._forget(w)
+        _resolve(w.future, None, error)
+
+    def _reschedule(self, w: Watch, now: float) -> None:
         w.interval = w.policy.next_interval(w.interval)
         w.due = now + w.policy.spread(w.interval)
         self._push(w)
 
     def _finish(
-        self, w: _Watch, *, job: Job | None = None, error: BaseException | None = None
+        self, w: Watch, *, job: Job | None = None, error: BaseException | None = None
     ) -> None:
         self._forget(w)
         if w.future.done():
             return
-        if error is not None:
-            w.future.set_exception(error)
-        elif job is not None:
-            w.future.set_result(job)
+        pending = [t for t in w.callbacks or () if not t.done()]
+        if pending and job is not None:
+            # The waiter sees the terminal job after its own callbacks have run.
+            self.spawn(_resolve_after(pending, w.future, job))
+            return
+        _resolve(w.future, job, error)
+
+
+def _resolve(future: asyncio.Future[Job], job: Job | None, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    elif job is not None:
+        future.set_result(job)
+
+
+async def _resolve_after(
+    pending: list[asyncio.Future[Any]], future: asyncio.Future[Job], job: Job
+) -> None:
+    await asyncio.wait(pending)
+    _resolve(future, job, None)
 
 
 def unique(ids: Iterable[str]) -> list[str]:

@@ -12,6 +12,7 @@ import tenacity
 from attrs import field, frozen
 from tenacity import AsyncRetrying, RetryCallState
 
+from . import _defaults as d
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -20,13 +21,20 @@ from .errors import (
     ServerError,
 )
 
-__all__ = ["DEFAULT_RETRY_STATUSES", "RetryBudget", "RetryEvent", "RetryPolicy", "run_with_retries"]
+__all__ = [
+    "DEFAULT_RETRY_STATUSES",
+    "RetryBudget",
+    "RetryEvent",
+    "RetryPolicy",
+    "is_retryable",
+    "run_with_retries",
+]
 
 logger = logging.getLogger("ionq_async")
 
 T = TypeVar("T")
 
-DEFAULT_RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
+DEFAULT_RETRY_STATUSES: frozenset[int] = d.RETRY_STATUSES
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -60,14 +68,14 @@ class RetryPolicy:
     from the first attempt (each attempt itself is bounded by the client's request_timeout).
     """
 
-    max_attempts: int = 5
-    initial_wait: float = 0.5
-    max_wait: float = 8.0
-    multiplier: float = 2.0
-    jitter: float = 0.5
+    max_attempts: int = d.RETRY_MAX_ATTEMPTS
+    initial_wait: float = d.RETRY_INITIAL_WAIT
+    max_wait: float = d.RETRY_MAX_WAIT
+    multiplier: float = d.RETRY_MULTIPLIER
+    jitter: float = d.RETRY_JITTER
     deadline: float | None = None
     retry_statuses: frozenset[int] = field(default=DEFAULT_RETRY_STATUSES, converter=_statuses)
-    max_retry_after: float = 60.0
+    max_retry_after: float = d.RETRY_MAX_AFTER
     sleep: Sleep | None = field(default=None, eq=False, repr=False)
     on_retry: Callable[[RetryEvent], object] | None = field(default=None, eq=False, repr=False)
 
@@ -107,11 +115,11 @@ class RetryBudget:
 
     def __init__(
         self,
-        capacity: int = 500,
+        capacity: int = d.BUDGET_CAPACITY,
         *,
-        retry_cost: int = 5,
-        timeout_cost: int = 10,
-        refill: int = 1,
+        retry_cost: int = d.BUDGET_RETRY_COST,
+        timeout_cost: int = d.BUDGET_TIMEOUT_COST,
+        refill: int = d.BUDGET_REFILL,
     ) -> None:
         if capacity < 0 or retry_cost < 0 or timeout_cost < 0 or refill < 0:
             raise ValueError("retry budget amounts must be >= 0")
@@ -139,7 +147,7 @@ class RetryBudget:
         return f"RetryBudget(available={self.available}, capacity={self.capacity})"
 
 
-def _retryable(error: BaseException, method: str, policy: RetryPolicy) -> bool:
+def is_retryable(error: BaseException, method: str, policy: RetryPolicy) -> bool:
     """Whether `error` may be retried for `method` (POST only when nothing was created)."""
     if isinstance(error, RateLimitError):
         after = error.retry_after
@@ -179,8 +187,13 @@ async def run_with_retries(
     path: str,
     policy: RetryPolicy,
     budget: RetryBudget | None,
+    retryable: Callable[[BaseException], bool] | None = None,
 ) -> T:
-    """Await `attempt()` until it succeeds or `policy` says stop; raise the last error itself."""
+    """Await `attempt()` until it succeeds or `policy` says stop; raise the last error itself.
+
+    `retryable` replaces the policy's choice of which errors are retried (the idempotent
+    clone retries only a lost answer); waits, attempts, deadline and budget stay the policy's.
+    """
     if policy.max_attempts == 1:
         return await attempt()
     # Fast path: the first attempt runs without building tenacity objects (an AsyncRetrying
@@ -191,11 +204,18 @@ async def run_with_retries(
     try:
         return await attempt()
     except Exception as exc:
-        if not _retryable(exc, method, policy):
+        if not (retryable(exc) if retryable else is_retryable(exc, method, policy)):
             raise
         first = exc
     return await _retry_after(
-        first, attempt, started, method=method, path=path, policy=policy, budget=budget
+        first,
+        attempt,
+        started,
+        method=method,
+        path=path,
+        policy=policy,
+        budget=budget,
+        retryable=retryable,
     )
 
 
@@ -208,6 +228,7 @@ async def _retry_after(
     path: str,
     policy: RetryPolicy,
     budget: RetryBudget | None,
+    retryable: Callable[[BaseException], bool] | None,
 ) -> T:
     """Tenacity's retries after a failed first attempt."""
     # Apart from the fast path: its every call would otherwise build these closures' cells.
@@ -227,7 +248,9 @@ async def _retry_after(
         if outcome is None or not outcome.failed:
             return False
         error = outcome.exception()
-        return error is not None and _retryable(error, method, policy)
+        if error is None:
+            return False
+        return retryable(error) if retryable else is_retryable(error, method, policy)
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

@@ -203,7 +203,7 @@ async def test_journal_resume_finishes_without_duplicates(fake: FakeIonQ, tmp_pa
 async def test_submissions_never_exceed_concurrency(fake: FakeIonQ) -> None:
     sources = [fake.add_job() for _ in range(40)]
     async with fake.client(rate_limit=None) as client:
-        post_clone = client.jobs._post_clone
+        post_clone = client.jobs._ops.post_clone
         in_flight = peak = 0
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
@@ -216,7 +216,7 @@ async def test_submissions_never_exceed_concurrency(fake: FakeIonQ) -> None:
             finally:
                 in_flight -= 1
 
-        client.jobs._post_clone = counted  # type: ignore[method-assign]
+        client.jobs._ops.post_clone = counted  # type: ignore[method-assign]
         report = await client.jobs.rerun_all(
             [s.id for s in sources], poll=POLL, concurrency=3, idempotent=False
         )

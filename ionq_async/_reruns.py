@@ -1,0 +1,117 @@
+"""Running a batch for a caller: open its journal, drive the engine, stream or collect outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from typing import Any
+
+from attrs import frozen
+
+from ._batch import BatchOperations, Rerun
+from ._idempotency import TokenIndex
+from ._journal import Journal
+from ._polling import Poller
+from ._rerun_types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
+from ._retry import RetryBudget, RetryPolicy
+from .errors import IonQError
+
+__all__ = ["Engines", "rerun", "rerun_all"]
+
+
+@frozen
+class Engines:
+    """What a batch is handed: operations, the shared poller and token index, retries, clock."""
+
+    ops: BatchOperations
+    poller: Poller
+    index: TokenIndex
+    retry: RetryPolicy
+    budget: RetryBudget | None
+    clock: Callable[[], float] = time.monotonic
+
+
+def _unique(source_ids: Iterable[str]) -> list[str]:
+    if isinstance(source_ids, str):
+        raise TypeError("source_ids must be a list of job ids, not a single string")
+    return list(dict.fromkeys(source_ids))
+
+
+@contextlib.asynccontextmanager
+async def _batch(
+    engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
+) -> AsyncIterator[tuple[Rerun, list[str]]]:
+    """Open the journal (and load what it knows), build the run, close the journal after."""
+    ids = _unique(source_ids)
+    journal = options.journal
+    book = journal if isinstance(journal, Journal | None) else Journal(journal)
+    own_journal = book is not None and not book.is_open
+    run = Rerun(
+        engines.ops,
+        body,
+        options,
+        poller=engines.poller,
+        index=engines.index,
+        retry=engines.retry,
+        budget=engines.budget,
+        journal=book,
+        total=len(ids),
+        clock=engines.clock,
+    )
+    try:
+        if book is not None:
+            if own_journal:
+                await book.open()
+            run.resume = await book.load()
+        run.progress()
+        yield run, ids
+    finally:
+        if book is not None and own_journal:
+            await book.close()
+
+
+async def rerun(
+    engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
+) -> AsyncGenerator[RerunOutcome, None]:
+    """Yield each source's outcome as it ends; an error of the batch itself is raised here."""
+    async with _batch(engines, source_ids, body, options) as (run, ids):
+        done: asyncio.Queue[RerunOutcome] = asyncio.Queue()
+        run.emit = done.put_nowait
+        driver = asyncio.ensure_future(run.drive(ids))
+        try:
+            for _ in ids:
+                if done.empty():
+                    getter = asyncio.ensure_future(done.get())
+                    await asyncio.wait([getter, driver], return_when=asyncio.FIRST_COMPLETED)
+                    if not getter.done():
+                        getter.cancel()
+                        driver.result()
+                        raise IonQError("the batch stopped before every source was accounted for")
+                    yield getter.result()
+                else:
+                    yield done.get_nowait()
+        finally:
+            driver.cancel()
+            await asyncio.gather(driver, return_exceptions=True)
+
+
+async def rerun_all(
+    engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
+) -> RerunReport:
+    """Run a whole batch; return every outcome in input order."""
+    started = engines.clock()
+    got: dict[str, RerunOutcome] = {}
+
+    def keep(outcome: RerunOutcome) -> None:
+        got[outcome.source_id] = outcome
+
+    async with _batch(engines, source_ids, body, options) as (run, ids):
+        run.emit = keep
+        await run.drive(ids)
+    outcomes = tuple(got[i] for i in ids)
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return RerunReport(outcomes=outcomes, counts=counts, duration=engines.clock() - started)
