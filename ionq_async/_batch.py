@@ -11,8 +11,8 @@ import collections
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from attrs import define, frozen
@@ -29,7 +29,9 @@ from ._idempotency import (
 from ._journal import Journal, JournalEntry
 from ._models import Job, JobStatus, check_job_id
 from ._polling import DEFAULT_POLL, Poller, Watch
+from ._prefetch import Sources
 from ._rerun_types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
+from ._resume import ambiguous, is_id, journaled_end, sent_at, untokened
 from ._retry import RetryBudget, RetryPolicy
 from .errors import IonQError, SubmissionUnknownError
 
@@ -79,51 +81,6 @@ class _Waiting:
             error=error,
             attempts=self.attempt,
         )
-
-
-class _Sources:
-    """Fresh sources in input order, with their jobs read ahead in chunks of `GET /jobs?ids=`."""
-
-    def __init__(self, ids: Iterator[str], read: Callable[[list[str]], Any] | None) -> None:
-        self._ids = ids
-        self._read = read
-        self._ready: collections.deque[tuple[str, Job | None]] = collections.deque()
-        self._pending: asyncio.Task[None] | None = None
-        self._exhausted = False
-
-    async def next(self) -> tuple[str, Job | None] | None:
-        """The next source and its job (None if it must be read alone), or None at the end."""
-        while not self._ready and not (self._exhausted and self._pending is None):
-            self._prefetch()
-            if self._pending is not None:
-                await asyncio.shield(self._pending)
-        if not self._ready:
-            return None
-        item = self._ready.popleft()
-        if len(self._ready) < d.CHUNK_IDS // 2:
-            self._prefetch()
-        return item
-
-    def _prefetch(self) -> None:
-        if self._pending is None and not self._exhausted:
-            self._pending = asyncio.ensure_future(self._fill())
-
-    async def _fill(self) -> None:
-        try:
-            chunk = [i for _, i in zip(range(d.CHUNK_IDS), self._ids, strict=False)]
-            if len(chunk) < d.CHUNK_IDS:
-                self._exhausted = True
-            found: Mapping[str, Job | None] = {}
-            if chunk and self._read is not None:
-                found = await self._read(chunk)
-            self._ready.extend((i, found.get(i)) for i in chunk)
-        finally:
-            self._pending = None
-
-    def close(self) -> None:
-        """Stop reading ahead."""
-        if self._pending is not None:
-            self._pending.cancel()
 
 
 class Rerun:
@@ -199,7 +156,7 @@ class Rerun:
         loop = asyncio.get_running_loop()
         self._all_done = loop.create_future()
         needs_source = self.options.idempotent and "metadata" not in self.body
-        sources = _Sources(iter(ids), self._read_sources if needs_source else None)
+        sources = Sources(iter(ids), self._read_sources if needs_source else None)
         workers = [
             loop.create_task(self._worker(sources))
             for _ in range(min(self.options.concurrency, len(ids)))
@@ -218,7 +175,7 @@ class Rerun:
 
     async def _read_sources(self, chunk: list[str]) -> Mapping[str, Job | None]:
         """The source jobs of a chunk that need a clone, in one request where the server can."""
-        wanted = [i for i in chunk if i not in self.resume and _is_id(i)]
+        wanted = [i for i in chunk if i not in self.resume and is_id(i)]
         if not wanted:
             return {}
         try:
@@ -230,7 +187,7 @@ class Rerun:
             return {}
         return found or {}
 
-    async def _worker(self, sources: _Sources) -> None:
+    async def _worker(self, sources: Sources) -> None:
         """Take work, re-runs and journal writes first, until every source is settled."""
         while self._left:
             if self._urgent:
@@ -275,20 +232,20 @@ class Rerun:
             check_job_id(source_id, "source_id")
             entry = self.resume.get(source_id)
             if entry is not None:
-                done = _journaled_end(entry)
+                done = journaled_end(entry)
                 if done is not None:
                     return done
                 attempt, job_id = entry.attempt, entry.job_id
                 if job_id is None and entry.token is not None:
-                    sent = _sent_at(entry)
+                    sent = sent_at(entry)
                     try:
                         found = await find_clone(self.index, entry.token, sent, source_id)
                     except SubmissionUnknownError as exc:
-                        return _ambiguous(source_id, exc, attempt)
+                        return ambiguous(source_id, exc, attempt)
                     job_id = None if found is None else found.id
                     token = entry.token if found is None else None
                 elif job_id is None and entry.status in (None, "ambiguous"):
-                    return _ambiguous(source_id, _untokened(source_id), attempt)
+                    return ambiguous(source_id, untokened(source_id), attempt)
             if job_id is not None:
                 self._count_cloned()
         if job_id is None:
@@ -297,7 +254,7 @@ class Rerun:
             try:
                 job_id = await self._clone(source_id, source, attempt, token, sent)
             except SubmissionUnknownError as exc:
-                return _ambiguous(source_id, exc, attempt)
+                return ambiguous(source_id, exc, attempt)
             if run == 0:
                 self._count_cloned()
         if not self.options.wait:
@@ -414,43 +371,3 @@ class Rerun:
         if journal is not None:
             await journal.cloned(source_id, created.id)
         return created.id
-
-
-def _is_id(value: str) -> bool:
-    try:
-        check_job_id(value, "source_id")
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _journaled_end(entry: JournalEntry) -> RerunOutcome | None:
-    """The outcome a journal entry already settles, or None if the source needs more work.
-
-    `ambiguous` (reconciled by token) and `error` (awaited again if its clone is known,
-    else cloned once more) are not final: a resume finishes them.
-    """
-    if entry.status is None or entry.status in ("ambiguous", "error"):
-        return None
-    return RerunOutcome(
-        source_id=entry.source_id,
-        job_id=entry.job_id,
-        status=entry.status,
-        attempts=entry.attempt,
-    )
-
-
-def _sent_at(entry: JournalEntry) -> datetime:
-    return datetime.fromtimestamp(entry.sent or entry.updated, UTC)
-
-
-def _ambiguous(source_id: str, error: SubmissionUnknownError, attempt: int) -> RerunOutcome:
-    return RerunOutcome(source_id=source_id, status="ambiguous", error=error, attempts=attempt)
-
-
-def _untokened(source_id: str) -> SubmissionUnknownError:
-    return SubmissionUnknownError(
-        "an earlier run stopped while cloning this source without an idempotency token; "
-        "its clone may exist",
-        source_id=source_id,
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any, Unpack
@@ -22,18 +21,16 @@ from ._models import (
     check_job_id,
 )
 from ._operations import JobOperations
-from ._polling import DEFAULT_POLL, OnStatus, Poller, PollPolicy, unique
+from ._polling import OnStatus, Poller, PollPolicy, unique
 from ._rerun_types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
 from ._reruns import Engines, rerun, rerun_all
 from ._results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
 from ._retry import RetryPolicy
 from ._serde import dump_request, load_job_cost, load_job_created
+from ._waits import wait, wait_many
 from .errors import (
     IonQError,
-    JobCanceledError,
-    JobFailedError,
     ResponseValidationError,
-    WaitTimeoutError,
 )
 
 __all__ = ["Jobs"]
@@ -296,29 +293,18 @@ class Jobs:
         with the last job seen. `on_status(job)` is called on every status change. With
         `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
         """
-        poller = self.poller
-        watch = poller.watch(job_id, poll or DEFAULT_POLL, on_status)
-        try:
-            if timeout is None:
-                job = await watch.future
-            else:
-                async with asyncio.timeout(timeout) as scope:
-                    job = await watch.future
-        except TimeoutError:
-            poller.unwatch(watch)
-            if timeout is None or not scope.expired():
-                raise
-            if cancel_on_timeout:
-                await self._cancel_quietly(job_id)
-            raise WaitTimeoutError(job_id, timeout=timeout or 0.0, job=watch.last) from None
-        except asyncio.CancelledError:
-            poller.unwatch(watch)
-            if cancel_on_timeout:
-                poller.spawn(self._cancel_quietly(job_id))
-            raise
-        return _outcome(job, raise_on_failure)
+        return await wait(
+            self.poller,
+            job_id,
+            self._cancel_quietly,
+            timeout=timeout,
+            poll=poll,
+            raise_on_failure=raise_on_failure,
+            on_status=on_status,
+            cancel_on_timeout=cancel_on_timeout,
+        )
 
-    async def wait_many(
+    def wait_many(
         self,
         job_ids: Iterable[str],
         *,
@@ -334,29 +320,14 @@ class Jobs:
         iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
         """
         ids = unique(_ids(job_ids))
-        poller = self.poller
-        policy = poll or DEFAULT_POLL
-        ready: asyncio.Queue[asyncio.Future[Job]] = asyncio.Queue()
-        watches = [poller.watch(job_id, policy, on_status) for job_id in ids]
-        for w in watches:
-            w.future.add_done_callback(ready.put_nowait)
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        try:
-            for _ in watches:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        future = await ready.get()
-                except TimeoutError:
-                    late = next(w for w in watches if not w.future.done())
-                    raise WaitTimeoutError(
-                        late.job_id, timeout=timeout or 0.0, job=late.last
-                    ) from None
-                yield _outcome(future.result(), raise_on_failure)
-        finally:
-            for w in watches:
-                if not w.future.done():
-                    poller.unwatch(w)
+        return wait_many(
+            self.poller,
+            ids,
+            timeout=timeout,
+            poll=poll,
+            raise_on_failure=raise_on_failure,
+            on_status=on_status,
+        )
 
     def rerun(
         self,
@@ -400,11 +371,3 @@ def _rerun_args(
     if unknown:
         raise TypeError(f"unknown rerun option(s): {', '.join(unknown)}")
     return (dump_request(request) if request is not None else {}), RerunOptions(**options)
-
-
-def _outcome(job: Job, raise_on_failure: bool) -> Job:
-    if raise_on_failure and job.status == JobStatus.FAILED:
-        raise JobFailedError(job)
-    if raise_on_failure and job.status == JobStatus.CANCELED:
-        raise JobCanceledError(job)
-    return job

@@ -15,14 +15,14 @@ import heapq
 import inspect
 import itertools
 import logging
-import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from attrs import define, frozen
+from attrs import define
 
 from . import _defaults as d
 from ._models import Job, check_job_id
+from ._poll_policy import DEFAULT_POLL, PollPolicy
 from ._retry import RetryBudget, RetryPolicy, is_retryable
 from .errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
 
@@ -42,42 +42,6 @@ class PollOperations(Protocol):
     async def read_many(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
     ) -> dict[str, Job] | None: ...
-
-
-@frozen(kw_only=True)
-class PollPolicy:
-    """When to poll: first after `initial` s, then each interval x `factor`, up to `max_interval`.
-
-    `jitter` spreads each interval by up to that fraction, so that many waiters started
-    together do not poll in lockstep forever.
-    """
-
-    initial: float = d.POLL_INITIAL
-    factor: float = d.POLL_FACTOR
-    max_interval: float = d.POLL_MAX_INTERVAL
-    jitter: float = d.POLL_JITTER
-
-    def __attrs_post_init__(self) -> None:
-        if not (self.initial > 0 and self.max_interval > 0):
-            raise ValueError("poll intervals must be > 0 seconds")
-        if not self.factor >= 1:
-            raise ValueError(f"factor must be >= 1, got {self.factor}")
-        if not 0 <= self.jitter < 1:
-            raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
-
-    def next_interval(self, interval: float) -> float:
-        """The interval after `interval`."""
-        return min(interval * self.factor, self.max_interval)
-
-    def spread(self, interval: float) -> float:
-        """`interval` with jitter applied."""
-        if not self.jitter:
-            return interval
-        return interval * (1 + random.uniform(-self.jitter, self.jitter))
-
-
-DEFAULT_POLL = PollPolicy()
-"""The policy of a wait that names none."""
 
 
 @define(eq=False)
