@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._artifacts import PROBS_V2, ResultsShape, circuit_results, multi_results
+from ._functions import qaoa_results, quantum_function_results
+from ._ratecard import job_cost
 from ._sim import UnsupportedCircuit, count_qubits, simulate
 
 FateStatus = Literal["completed", "failed", "canceled"]
@@ -40,7 +43,8 @@ FAILURE_CODES = [
     "UnknownBillingError",
     "UnsupportedGate",
 ]
-PROBS_V2 = "ionq.result.probabilities.json.v2"
+FUNCTION_TYPES = frozenset({"quantum-function", "qctrl.qaoa.v1"})
+MULTI = "ionq.multi-circuit.v1"
 SUBMITTER_ID = "64b03577072d45001c85e9c4"
 PROJECT_ID = "1333d459-cf47-4a5e-acc1-8d4eb4f7b025"
 
@@ -102,9 +106,11 @@ class Job:
     cloned_from: str | None = None
     canceled_at: float | None = None
     deleted: bool = False
+    child_ids: list[str] | None = None
+    registers: dict[str, list[int]] | None = None
     _probs: dict[int, float] | None = field(default=None, repr=False)
     _stats: dict[str, Any] | None = field(default=None, repr=False)
-    _frozen: dict[bool, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _frozen: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def ends_at(self) -> float:
@@ -136,30 +142,68 @@ class Job:
     def stats(self) -> dict[str, Any]:
         """The job's ``stats`` (cached; a clone shares its source's, as it shares the input)."""
         if self._stats is None:
-            circuit = self.input.get("circuit")
-            gates = circuit if isinstance(circuit, list) else []
-            two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
-            self._stats = {
-                "qubits": self.qubits,
-                "circuits": 1,
-                "gate_counts": {"1q": len(gates) - two_q, "2q": two_q},
-            }
+            if self.type in FUNCTION_TYPES:
+                self._stats = {}
+            elif self.type == MULTI:
+                subs = [c.get("circuit", []) for c in self.input.get("circuits", [])]
+                pairs = [_gate_counts(c) for c in subs]
+                declared = self.input.get("qubits")
+                self._stats = {
+                    "qubits": max((count_qubits(c, declared) for c in subs), default=1),
+                    "circuits": len(subs),
+                    "gate_counts": {"1q": sum(p[0] for p in pairs), "2q": sum(p[1] for p in pairs)},
+                }
+            else:
+                circuit = self.input.get("circuit")
+                one_q, two_q = _gate_counts(circuit if isinstance(circuit, list) else [])
+                self._stats = {
+                    "qubits": self.qubits,
+                    "circuits": 1,
+                    "gate_counts": {"1q": one_q, "2q": two_q},
+                }
         return self._stats
+
+    @property
+    def error_mitigation(self) -> bool:
+        """True when the job asked for debiasing or symmetry verification."""
+        em = self.settings.get("error_mitigation") or {}
+        return bool(em.get("debiasing") or em.get("symmetry_verification"))
+
+    def cost(self) -> float:
+        """The job's price on the rate card (``_ratecard.job_cost`` of its stats)."""
+        counts = self.stats().get("gate_counts", {})
+        return job_cost(
+            self.backend,
+            self.shots,
+            int(counts.get("1q", 0)),
+            int(counts.get("2q", 0)),
+            error_mitigation=self.error_mitigation,
+        )
 
     def probabilities(self) -> dict[int, float]:
         """Exact probabilities (cached); circuits that cannot be simulated give ``{0: 1.0}``."""
         if self._probs is None:
             circuit = self.input.get("circuit")
             probs = {0: 1.0}
-            if self.input.get("gateset") == "qis" and isinstance(circuit, list):
-                with contextlib.suppress(UnsupportedCircuit):
-                    probs = simulate(circuit, self.input.get("qubits"))
+            if isinstance(circuit, list):
+                with contextlib.suppress(UnsupportedCircuit, IndexError, ValueError, TypeError):
+                    native = self.input.get("gateset") == "native"
+                    probs = simulate(circuit, self.input.get("qubits"), native=native)
             self._probs = probs
         return self._probs
 
-    def to_json(self, now: float, base: str, *, listing: bool = False) -> dict[str, Any]:
+    def to_json(
+        self,
+        now: float,
+        base: str,
+        *,
+        listing: bool = False,
+        shape: ResultsShape = "both",
+        formats: tuple[str, ...] = (PROBS_V2,),
+    ) -> dict[str, Any]:
         """The job as IonQ serves it (GetJobResponse, or BaseJob when ``listing``)."""
-        cached = self._frozen.get(listing)
+        key = (listing, shape, formats)
+        cached = self._frozen.get(key)
         if cached is not None:
             return cached
         status = self.status_at(now)
@@ -167,6 +211,7 @@ class Job:
         started = self.created + d0 + d1
         terminal = status in TERMINAL
         end = self.canceled_at if status == "canceled" and self.canceled_at else self.ends_at
+        done = status == "completed" and not self.dry_run
         body: dict[str, Any] = {
             "id": self.id,
             "status": status,
@@ -193,27 +238,42 @@ class Job:
                 else None
             ),
             "output": {},
-            "settings": self.settings,
+            "settings": self._settings_json(),
             "stats": self.stats(),
-            "results": self._results(base) if status == "completed" and not self.dry_run else None,
+            "results": self._results(base, shape, formats) if done else None,
         }
         if self.backend == "simulator":
             body["noise"] = self.noise or {"model": "ideal"}
         if not listing:
-            body["child_job_ids"] = None
+            body["child_job_ids"] = list(self.child_ids) if self.child_ids is not None else None
         if terminal:
-            self._frozen[listing] = body
+            self._frozen[key] = body
         return body
 
     def forget_rendering(self) -> None:
         """Drop the cached body of a terminal job (after its fate or fields changed)."""
         self._frozen.clear()
 
-    def _results(self, base: str) -> dict[str, Any]:
-        return {
-            "probabilities": {"url": f"{base}/jobs/{self.id}/results/probabilities"},
-            PROBS_V2: {"id": PROBS_V2, "format": PROBS_V2, "media_type": "application/json"},
-        }
+    def _settings_json(self) -> dict[str, Any]:
+        if self.type not in FUNCTION_TYPES:
+            return self.settings
+        em = self.settings.get("error_mitigation")
+        return {"error_mitigation": dict(em)} if isinstance(em, dict) else {}
+
+    def _results(self, base: str, shape: ResultsShape, formats: tuple[str, ...]) -> dict[str, Any]:
+        if self.type == "quantum-function":
+            return quantum_function_results(self.input, self.id)
+        if self.type == "qctrl.qaoa.v1":
+            return qaoa_results(self.input)
+        if self.type == MULTI:
+            return multi_results(self.id, base, shape)
+        return circuit_results(self.id, base, shape, formats)
+
+
+def _gate_counts(circuit: Any) -> tuple[int, int]:
+    gates = circuit if isinstance(circuit, list) else []
+    two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
+    return len(gates) - two_q, two_q
 
 
 def _all_qubits(gate: Any) -> set[int]:
