@@ -1,7 +1,8 @@
 """The IonQ v0.4 OpenAPI spec as JSON Schema validators, for spec-conformance tests.
 
 `load_spec()` reads `<repo>/../shared/spec/ionq-openapi-v0.4.json` (skipping the test when it
-is absent, failing it instead when the environment variable `CI` is set); `validator_for("CloneJobPayload")` returns a jsonschema validator of that schema,
+is absent, failing it instead when the environment variable `CI` is set);
+`validator_for("CloneJobPayload")` returns a jsonschema validator of that schema,
 with every `$ref` resolvable and OpenAPI 3.0's `nullable: true` turned into a JSON Schema
 `null` type. The conversion walks schema positions only, so a property *named* `format` or
 `nullable` is left alone.
