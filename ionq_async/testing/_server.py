@@ -187,7 +187,7 @@ class FakeIonQ:
         now = self.now()
         offset = {"ready": d[0], "started": d[0] + d[1]}.get(status or "", 0.0)
         if status in ("completed", "failed", "canceled"):
-            offset = sum(d)
+            offset = sum(d) + 1e-3  # past the end despite float rounding of the clock
         if input is None:
             input = {"gateset": gateset, "circuit": circuit if circuit is not None else _BELL}
             if qubits is not None:
