@@ -16,7 +16,8 @@ from ._http import (
     query_bool,
     read_json,
 )
-from ._store import MULTI, TERMINAL, Job, decode_cursor, encode_cursor
+from ._jobstore import decode_cursor, encode_cursor
+from ._store import MULTI, TERMINAL, Job
 from ._validate import validate_clone, validate_create, validate_ids
 
 if TYPE_CHECKING:

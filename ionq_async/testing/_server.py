@@ -19,10 +19,11 @@ from ._backends import BackendInfo, default_backends, with_changes
 from ._estimate import ESTIMATE_SHAPES, EstimateShape
 from ._faults import FaultPlan
 from ._job_routes import PREFIX
+from ._jobstore import JobStore
 from ._ratelimit import TokenBuckets
 from ._sessions import ORGANIZATION_ID, Session, SessionBook
 from ._spawn import spawn
-from ._store import FAILURE_CODES, Fate, FateStatus, Job, JobStore
+from ._store import FAILURE_CODES, Fate, FateStatus, Job
 
 if TYPE_CHECKING:
     from ionq_async import AsyncIonQ
