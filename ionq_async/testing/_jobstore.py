@@ -123,12 +123,17 @@ def _merge_desc(sources: list[list[Job]], before: int | None) -> Iterable[Job]:
         len(s) if before is None else bisect.bisect_left(s, before, key=lambda j: j.seq)
         for s in sources
     ]
-    while True:
-        best = -1
-        for k, s in enumerate(sources):
-            if pos[k] > 0 and (best < 0 or s[pos[k] - 1].seq > sources[best][pos[best] - 1].seq):
-                best = k
-        if best < 0:
-            return
+    best = _newest(sources, pos)
+    while best >= 0:
         pos[best] -= 1
         yield sources[best][pos[best]]
+        best = _newest(sources, pos)
+
+
+def _newest(sources: list[list[Job]], pos: list[int]) -> int:
+    """Index of the source whose next job (below its position) is newest; -1 when all are done."""
+    best = -1
+    for k, s in enumerate(sources):
+        if pos[k] > 0 and (best < 0 or s[pos[k] - 1].seq > sources[best][pos[best] - 1].seq):
+            best = k
+    return best
