@@ -46,3 +46,10 @@ def bench(session: nox.Session) -> None:
     """
     session.install("-e", ".", "ionq-core", "sniffio")
     session.run("python", "bench/run_all.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """IonQ's ionq-core (in this venv only) parses every emulator answer it has a model for."""
+    session.install("-e", ".", "ionq-core==0.2.0")
+    session.run("python", "tests/conformance/ionq_core_parse.py")

@@ -1,7 +1,8 @@
 """The IonQ v0.4 OpenAPI spec as JSON Schema validators, for spec-conformance tests.
 
 `load_spec()` reads `<repo>/../shared/spec/ionq-openapi-v0.4.json` (skipping the test when it
-is absent); `validator_for("CloneJobPayload")` returns a jsonschema validator of that schema,
+is absent, failing it instead when the environment variable `CI` is set);
+`validator_for("CloneJobPayload")` returns a jsonschema validator of that schema,
 with every `$ref` resolvable and OpenAPI 3.0's `nullable: true` turned into a JSON Schema
 `null` type. The conversion walks schema positions only, so a property *named* `format` or
 `nullable` is left alone.
@@ -12,13 +13,22 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-__all__ = ["SPEC_PATH", "load_spec", "openapi_to_jsonschema", "schemas", "validator_for"]
+__all__ = [
+    "SPEC_PATH",
+    "load_spec",
+    "openapi_to_jsonschema",
+    "read_spec",
+    "schemas",
+    "spec_missing",
+    "validator_for",
+]
 
 SPEC_PATH = (
     Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "ionq-openapi-v0.4.json"
@@ -38,15 +48,29 @@ def _read_spec() -> dict[str, Any] | None:
     return spec
 
 
-def load_spec() -> dict[str, Any]:
-    """The parsed spec (a fresh copy); skips the calling test if the file is missing."""
+def read_spec() -> dict[str, Any] | None:
+    """The parsed spec (a fresh copy), or None when the file is missing."""
     spec = _read_spec()
+    return copy.deepcopy(spec) if spec is not None else None
+
+
+def spec_missing() -> None:
+    """Skip the calling test because the spec is missing (fail it when ``CI`` is set)."""
+    reason = (
+        f"IonQ OpenAPI spec not found at {SPEC_PATH}; spec conformance tests need "
+        "../shared beside the repo"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (CI is set, so this fails instead of skipping)")
+    pytest.skip(reason)
+
+
+def load_spec() -> dict[str, Any]:
+    """The parsed spec (a fresh copy); skips the calling test (fails under CI) if it is missing."""
+    spec = read_spec()
     if spec is None:
-        pytest.skip(
-            f"IonQ OpenAPI spec not found at {SPEC_PATH}; spec conformance tests need "
-            "../shared beside the repo"
-        )
-    return copy.deepcopy(spec)
+        spec_missing()
+    return spec
 
 
 def openapi_to_jsonschema(schema: Any) -> Any:

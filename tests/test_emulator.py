@@ -102,13 +102,14 @@ async def test_clone_body_overrides_and_metadata_replaces(
     fake: FakeIonQ, http: aiohttp.ClientSession
 ) -> None:
     src = fake.add_job(name="src", circuit=BELL, shots=10, metadata={"a": "1"})
+    s2 = fake.add_session("qpu.forte-1").id
     body = {
         "name": "n2",
         "shots": 500,
         "metadata": {"b": "2"},
         "backend": "qpu.forte-1",
         "dry_run": True,
-        "session_id": "s2",
+        "session_id": s2,
         "parent": "p2",
         "noise": {"model": "ideal"},
         "settings": {"compilation": {"opt": 1}},
@@ -121,7 +122,7 @@ async def test_clone_body_overrides_and_metadata_replaces(
         {"b": "2"},
         "qpu.forte-1",
     )
-    assert (new.dry_run, new.session_id, new.parent_job_id) == (True, "s2", "p2")
+    assert (new.dry_run, new.session_id, new.parent_job_id) == (True, s2, "p2")
     assert new.settings == {"compilation": {"opt": 1}}
     assert src.metadata == {"a": "1"} and src.shots == 10
 

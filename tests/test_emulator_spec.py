@@ -151,3 +151,91 @@ async def test_error_bodies_match_schemas(
         status, err = await call(anonymous, fake, "GET", "/jobs")
     assert status == 401
     check("Error", err)
+
+
+async def test_new_operations_match_schemas(check: Check) -> None:
+    fmts = (
+        "ionq.result.probabilities.json.v1",
+        "ionq.result.probabilities.json.v2",
+        "ionq.result.histogram.json.v1",
+        "ionq.result.histogram.json.v2",
+        "ionq.result.shots.json.v1",
+        "ionq.result.shots.json.v2",
+    )
+    async with (
+        FakeIonQ(
+            durations=(0.0, 0.0, 0.0), results_shape="descriptors", result_formats=fmts
+        ) as fake,
+        aiohttp.ClientSession(headers={"Authorization": f"apiKey {fake.api_key}"}) as http,
+    ):
+        qpu = "qpu.forte-1"
+        _, session = await call(http, fake, "POST", "/sessions", json={"backend": "simulator"})
+        sid = session["id"]
+        check("Session", session)
+        multi = {
+            "type": "ionq.multi-circuit.v1",
+            "backend": "simulator",
+            "session_id": sid,
+            "input": {"gateset": "qis", "circuits": [{"circuit": BELL}, {"circuit": BELL[:1]}]},
+        }
+        qf = {
+            "type": "quantum-function",
+            "backend": "simulator",
+            "input": {"type": "generic", "data": {}},
+        }
+        graph = {"nodes": [{"id": 0}, {"id": 1}], "adjacency": [[{"id": 1}], [{"id": 0}]]}
+        qaoa = {
+            "type": "qctrl.qaoa.v1",
+            "backend": "simulator",
+            "external_settings": {"api_credentials": "k"},
+            "input": {"problem_type": "maxcut", "problem": graph},
+        }
+        made = {}
+        for name, body, schema in [
+            ("multi", multi, "MultiCircuitJob"),
+            ("qf", qf, "QuantumFunctionJob"),
+            ("qaoa", qaoa, "QaoaJob"),
+        ]:
+            status, created = await call(http, fake, "POST", "/jobs", json=body)
+            assert status == 201, created
+            check("JobCreationResponse", created)
+            _, job = await call(http, fake, "GET", f"/jobs/{created['id']}")
+            check(schema, job)
+            check("GetJobResponse", job)
+            made[name] = job
+        for child in made["multi"]["child_job_ids"]:
+            _, job = await call(http, fake, "GET", f"/jobs/{child}")
+            check("SingleCircuitJob", job)
+            for fmt, descriptor in job["results"].items():
+                check("ArtifactDescriptor", descriptor)
+                _, art = await call(http, fake, "GET", f"/jobs/{child}/artifacts/{fmt}")
+                schema = "Ionq" + "".join(p.capitalize() for p in fmt.split(".")[1:])
+                check(schema.replace("-aggregate", "Aggregate"), art)
+        agg = "ionq.result.probabilities-aggregate.json.v1"
+        _, art = await call(http, fake, "GET", f"/jobs/{made['multi']['id']}/artifacts/{agg}")
+        check("IonqResultProbabilitiesAggregateJsonV1", art)
+        for path, schema in [
+            ("/sessions", "SessionsResponse"),
+            (f"/sessions/{sid}", "Session"),
+            (f"/sessions/{sid}/jobs", "GetJobsResponse"),
+            (f"/backends/{qpu}", "Backend"),
+            (f"/jobs/estimate?backend={qpu}&shots=500&2q_gates=3", "GetJobEstimateResponse"),
+            ("/schemas/formats/ionq.native.v1", "FormatSchemaDocument"),
+            (
+                f"/organizations/{fake.organization_id}/usage?start_date=2020-01-01"
+                "&end_date=2100-01-01&group_by=user&modality=weekly",
+                "Usages",
+            ),
+        ]:
+            status, body = await call(http, fake, "GET", path)
+            assert status == 200, (path, body)
+            check(schema, body)
+        _, page = await call(http, fake, "GET", f"/backends/{qpu}/characterizations?limit=2")
+        assert set(page) == {"characterizations", "pages"}
+        for item in page["characterizations"]:
+            check("Characterization", item)
+        status, ended = await call(http, fake, "POST", f"/sessions/{sid}/end")
+        check("Session", ended)
+        status, refused = await call(http, fake, "POST", "/jobs", json=multi)
+        assert status == 400
+        check("BadRequestError", refused)

@@ -24,6 +24,19 @@ ROUTES = (
     "artifact",
     "backends",
     "whoami",
+    "estimate",
+    "aggregated",
+    "legacy_results",
+    "backend",
+    "characterizations",
+    "characterization",
+    "create_session",
+    "sessions",
+    "session",
+    "end_session",
+    "session_jobs",
+    "format_schema",
+    "usage",
 )
 """Route names a FaultPlan can target; ``"*"`` matches every route."""
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504, *range(520, 530))

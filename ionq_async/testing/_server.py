@@ -13,10 +13,17 @@ from typing import TYPE_CHECKING, Any, Self
 
 from aiohttp import web
 
-from ._app import PREFIX, Api, RequestRecord
+from ._app import Api, RequestRecord
+from ._artifacts import CIRCUIT_FORMATS, PROBS_V2, RESULTS_SHAPES, ResultsShape
+from ._backends import BackendInfo, default_backends, with_changes
+from ._estimate import ESTIMATE_SHAPES, EstimateShape
 from ._faults import FaultPlan
+from ._job_routes import PREFIX
+from ._jobstore import JobStore
 from ._ratelimit import TokenBuckets
-from ._store import FAILURE_CODES, Fate, FateStatus, Job, JobStore
+from ._sessions import ORGANIZATION_ID, Session, SessionBook
+from ._spawn import spawn
+from ._store import FAILURE_CODES, Fate, FateStatus, Job
 
 if TYPE_CHECKING:
     from ionq_async import AsyncIonQ
@@ -26,10 +33,16 @@ _BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}
 
 
 class FakeIonQ:
-    """An offline IonQ v0.4 jobs API; use ``async with FakeIonQ() as fake``.
+    """An offline IonQ v0.4 API; use ``async with FakeIonQ() as fake``.
 
     Fates of jobs created through the API (create, clone, move) are decided, in order, by
     ``script_next_fates`` entries, then the ``fate_for(job)`` hook, then ``failure_rate``.
+    ``results_shape`` picks the entries of a completed job's ``results``: ``"both"`` (legacy
+    ``{url}`` entries beside artifact descriptors, as the live API sends), ``"descriptors"`` (the
+    spec) or ``"legacy"``; ``result_formats`` lists the formats a circuit job's results name
+    (every one of ``CIRCUIT_FORMATS`` is served by the artifacts route regardless).
+    ``estimate_shape`` picks GET /jobs/estimate's answer: ``"rate_card"`` (the spec) or
+    ``"rate_information"`` (IonQ's April 2026 shape).
     """
 
     def __init__(
@@ -45,7 +58,22 @@ class FakeIonQ:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] | None = None,
+        results_shape: ResultsShape = "both",
+        result_formats: Iterable[str] = (PROBS_V2,),
+        estimate_shape: EstimateShape = "rate_card",
     ) -> None:
+        if results_shape not in RESULTS_SHAPES:
+            raise ValueError(f"results_shape must be one of {RESULTS_SHAPES}")
+        if estimate_shape not in ESTIMATE_SHAPES:
+            raise ValueError(f"estimate_shape must be one of {ESTIMATE_SHAPES}")
+        self.results_shape: ResultsShape = results_shape
+        self.result_formats = tuple(result_formats)
+        unknown = set(self.result_formats) - set(CIRCUIT_FORMATS)
+        if unknown or not self.result_formats:
+            raise ValueError(f"result_formats must be a non-empty subset of {CIRCUIT_FORMATS}")
+        self.estimate_shape: EstimateShape = estimate_shape
+        self.organization_id = ORGANIZATION_ID
+        self.backends: dict[str, BackendInfo] = default_backends(seed)
         self.rng = random.Random(seed)
         self.api_key = api_key or "emu-" + "".join(
             f"{self.rng.getrandbits(8):02x}" for _ in range(16)
@@ -60,6 +88,7 @@ class FakeIonQ:
         self.port = port
         self.now: Callable[[], float] = clock or time.time
         self.store = JobStore(random.Random(seed + 1))
+        self.sessions = SessionBook(self.store.new_id)
         self.requests: list[RequestRecord] = []
         self.fate_for: Callable[[Job], Fate | str | None] | None = None
         self._next_fates: deque[Fate] = deque()
@@ -159,7 +188,7 @@ class FakeIonQ:
         now = self.now()
         offset = {"ready": d[0], "started": d[0] + d[1]}.get(status or "", 0.0)
         if status in ("completed", "failed", "canceled"):
-            offset = sum(d)
+            offset = sum(d) + 1e-3  # past the end despite float rounding of the clock
         if input is None:
             input = {"gateset": gateset, "circuit": circuit if circuit is not None else _BELL}
             if qubits is not None:
@@ -192,7 +221,45 @@ class FakeIonQ:
 
     def job_json(self, job_id: str) -> dict[str, Any]:
         """The job body GET /jobs/{id} would return now."""
-        return self.get_job(job_id).to_json(self.now(), PREFIX)
+        return self.render(self.get_job(job_id))
+
+    def render(self, job: Job, *, listing: bool = False) -> dict[str, Any]:
+        """A job's body now, with this server's results shape and formats."""
+        return job.to_json(
+            self.now(),
+            PREFIX,
+            listing=listing,
+            shape=self.results_shape,
+            formats=self.result_formats,
+        )
+
+    def set_backend(self, name: str, **changes: Any) -> BackendInfo:
+        """Add or change a backend (``status``, ``average_queue_time``, ``degraded``, ...)."""
+        info = self.backends.get(name) or BackendInfo(name, changes.pop("qubits", 36))
+        self.backends[name] = with_changes(info, **changes)
+        return self.backends[name]
+
+    def add_session(
+        self,
+        backend: str = "qpu.forte-1",
+        *,
+        job_count_limit: int | None = None,
+        duration_limit_min: int | None = None,
+        cost_limit: float | None = None,
+    ) -> Session:
+        """Open a session directly (as POST /sessions would); ``cost_limit`` in USD."""
+        limit = {"unit": "usd", "value": cost_limit} if cost_limit is not None else None
+        return self.sessions.create(
+            backend,
+            self.now(),
+            job_count_limit=job_count_limit,
+            duration_limit_min=duration_limit_min,
+            cost_limit=limit,
+        )
+
+    def session_json(self, session_id: str) -> dict[str, Any]:
+        """The body GET /sessions/{id} would return now."""
+        return self.sessions.by_id[session_id].to_json(self.now())
 
     def status(self, job_id: str) -> str:
         """Current status of a job."""
@@ -201,10 +268,13 @@ class FakeIonQ:
     def set_fate(
         self, job_id: str, fate: Fate | FateStatus, failure_code: str | None = None
     ) -> None:
-        """Change how a (not yet finished) job ends."""
+        """Change how a (not yet finished) job ends; a multi-circuit parent's children follow."""
         job = self.get_job(job_id)
         job.fate = Fate.failed(failure_code) if failure_code else Fate.coerce(fate)
         job.forget_rendering()
+        for child in self._children(job):
+            child.fate = job.fate
+            child.forget_rendering()
 
     def script_next_fates(self, fates: Iterable[Fate | FateStatus]) -> None:
         """Queue fates for the next jobs created through the API (create, clone, move)."""
@@ -215,18 +285,30 @@ class FakeIonQ:
         return self.store.clones_of(src_id)
 
     def cancel(self, job_id: str) -> None:
-        """Cancel a job now (no-op once it is terminal)."""
+        """Cancel a job (and its children) now; no-op once it is terminal."""
         job = self.get_job(job_id)
         now = self.now()
-        if job.canceled_at is None and now < job.ends_at:
-            job.canceled_at = now
+        for one in (job, *self._children(job)):
+            if one.canceled_at is None and now < one.ends_at:
+                one.canceled_at = now
+
+    def delete(self, job_id: str) -> None:
+        """Delete a job (and its children)."""
+        job = self.get_job(job_id)
+        for child in self._children(job):
+            self.store.delete(child)
+        self.store.delete(job)
+
+    def _children(self, job: Job) -> list[Job]:
+        return [self.store.by_id[c] for c in job.child_ids or () if c in self.store.by_id]
 
     def outage(self, seconds: float, status: int = 503) -> None:
         """From now on, answer ``status`` to every request for ``seconds``."""
         self.faults.outage(seconds, status)
         self.faults.bind(self.now())
 
-    def _decide_fate(self, job: Job) -> Fate:
+    def decide_fate(self, job: Job) -> Fate:
+        """The fate of a new API job (scripted, hook, random failure, else completed)."""
         if self._next_fates:
             return self._next_fates.popleft()
         if self.fate_for is not None:
@@ -237,52 +319,54 @@ class FakeIonQ:
             return Fate.failed(self.rng.choice(_RANDOM_FAILURES))
         return Fate()
 
-    def _new_job(self, **fields: Any) -> Job:
+    def insert(self, job: Job) -> Job:
+        """Give ``job`` an id and a position, and store it."""
         self._seq += 1
-        job = Job(id=self.store.new_id(), seq=self._seq, **fields)
+        job.id, job.seq = self.store.new_id(), self._seq
         self.store.insert(job)
         return job
 
-    def _api_job(self, **fields: Any) -> Job:
-        job = self._new_job(created=self.now(), durations=self.durations, fate=Fate(), **fields)
-        job.fate = self._decide_fate(job)
-        return job
+    def _new_job(self, **fields: Any) -> Job:
+        return self.insert(Job(id="", seq=0, **fields))
 
     def create_from_payload(self, body: dict[str, Any]) -> Job:
-        """Create a job from a validated POST /jobs body."""
-        return self._api_job(
-            type=body["type"],
-            backend=body["backend"],
-            input=body["input"],
-            name=body.get("name"),
-            metadata=body.get("metadata"),
-            shots=body.get("shots", 100),
-            session_id=body.get("session_id"),
-            settings=body.get("settings", {}),
-            dry_run=body.get("dry_run", False),
-            noise=body.get("noise"),
-        )
+        """Create a job from a validated POST /jobs body (400 when its session refuses it)."""
+        fields = {
+            "type": body["type"],
+            "backend": body["backend"],
+            "input": body["input"],
+            "name": body.get("name"),
+            "metadata": body.get("metadata"),
+            "shots": body.get("shots", 100),
+            "session_id": body.get("session_id"),
+            "settings": body.get("settings", {}),
+            "dry_run": body.get("dry_run", False),
+            "noise": body.get("noise"),
+        }
+        return spawn(self, fields, explicit_session=True)
 
     def clone_job(self, src: Job, body: dict[str, Any], *, moved: bool = False) -> Job:
         """Clone ``src``: omitted fields are inherited; given ``metadata`` replaces the source's."""
         metadata = body.get("metadata", src.metadata)
         if moved:
             metadata = {**(metadata or {}), "original_job_id": src.id}
-        return self._api_job(
-            type=src.type,
-            input=src.input,
-            backend=body.get("backend", src.backend),
-            name=body.get("name", src.name),
-            metadata=metadata,
-            shots=body.get("shots", src.shots),
-            session_id=body.get("session_id", src.session_id),
-            parent_job_id=body.get("parent", src.parent_job_id),
-            settings=body.get("settings", src.settings),
-            dry_run=body.get("dry_run", src.dry_run),
-            noise=body.get("noise", src.noise),
-            cloned_from=src.id,
-            _stats=src.stats(),
-        )
+        fields = {
+            "type": src.type,
+            "input": src.input,
+            "backend": body.get("backend", src.backend),
+            "name": body.get("name", src.name),
+            "metadata": metadata,
+            "shots": body.get("shots", src.shots),
+            "session_id": body.get("session_id", src.session_id),
+            "parent_job_id": body.get("parent", src.parent_job_id),
+            "settings": body.get("settings", src.settings),
+            "dry_run": body.get("dry_run", src.dry_run),
+            "noise": body.get("noise", src.noise),
+            "cloned_from": src.id,
+            "registers": src.registers,
+            "_stats": src.stats(),
+        }
+        return spawn(self, fields, explicit_session="session_id" in body)
 
 
 __all__ = ["FAILURE_CODES", "FakeIonQ"]

@@ -98,6 +98,50 @@ def _apply_gate(state: list[complex], gate: Mapping[str, Any]) -> None:
         raise UnsupportedCircuit(f"gate {name!r} is not simulated")
 
 
+def _apply_two(state: list[complex], m: list[list[complex]], a: int, b: int) -> None:
+    """Apply a 4x4 matrix on qubits ``a`` (high bit of the local index) and ``b``."""
+    ba, bb = 1 << a, 1 << b
+    for i in range(len(state)):
+        if i & ba or i & bb:
+            continue
+        idx = (i, i | bb, i | ba, i | ba | bb)
+        amps = [state[j] for j in idx]
+        for r, j in enumerate(idx):
+            state[j] = sum(m[r][c] * amps[c] for c in range(4))
+
+
+def _apply_native(state: list[complex], gate: Mapping[str, Any]) -> None:
+    """IonQ native gates; phases and angles are in turns."""
+    name = str(gate.get("gate"))
+    targets = _qubits_of(gate, "target", "targets")
+    tau = 2 * math.pi
+    if name in ("gpi", "gpi2"):
+        e = cmath.exp(1j * tau * float(gate.get("phase", 0.0)))
+        m: _Matrix = (0, 1 / e, e, 0) if name == "gpi" else (_R, -1j * _R / e, -1j * _R * e, _R)
+        for t in targets:
+            _apply(state, m, t, 0)
+    elif name == "ms":
+        p0, p1 = ([float(p) for p in gate.get("phases", [0.0, 0.0])] + [0.0, 0.0])[:2]
+        theta = math.pi * float(gate.get("angle", 0.25))
+        c, s = math.cos(theta), -1j * math.sin(theta)
+        plus, minus = cmath.exp(1j * tau * (p0 + p1)), cmath.exp(1j * tau * (p0 - p1))
+        _apply_two(
+            state,
+            [
+                [c, 0, 0, s / plus],
+                [0, c, s / minus, 0],
+                [0, s * minus, c, 0],
+                [s * plus, 0, 0, c],
+            ],
+            targets[0],
+            targets[1],
+        )
+    elif name == "zz":
+        _apply_zz(state, targets[0], targets[1], tau * float(gate.get("angle", 0.0)), 0)
+    elif name != "nop":
+        raise UnsupportedCircuit(f"native gate {name!r} is not simulated")
+
+
 def count_qubits(circuit: Sequence[Mapping[str, Any]], declared: int | None = None) -> int:
     """Number of qubits a circuit touches (at least ``declared``)."""
     top = -1
@@ -108,15 +152,17 @@ def count_qubits(circuit: Sequence[Mapping[str, Any]], declared: int | None = No
     return max(top + 1, declared or 0, 1)
 
 
-def simulate(circuit: Sequence[Mapping[str, Any]], qubits: int | None = None) -> dict[int, float]:
-    """Exact probabilities of a QIS circuit, keyed by little-endian basis index."""
+def simulate(
+    circuit: Sequence[Mapping[str, Any]], qubits: int | None = None, *, native: bool = False
+) -> dict[int, float]:
+    """Exact probabilities of a QIS (or ``native``) circuit, keyed by little-endian index."""
     n = count_qubits(circuit, qubits)
     if n > MAX_SIM_QUBITS:
         raise UnsupportedCircuit(f"{n} qubits exceed the {MAX_SIM_QUBITS}-qubit simulator")
     state: list[complex] = [0j] * (1 << n)
     state[0] = 1 + 0j
     for gate in circuit:
-        _apply_gate(state, gate)
+        (_apply_native if native else _apply_gate)(state, gate)
     probs: dict[int, float] = {}
     for i, amp in enumerate(state):
         p = round(amp.real * amp.real + amp.imag * amp.imag, 12)

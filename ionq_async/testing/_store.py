@@ -1,19 +1,17 @@
-"""Job records, time-derived lifecycle and the newest-first job store."""
+"""Job records and their time-derived lifecycle (the store lives in ``_jobstore``)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import bisect
 import contextlib
 import math
-import random
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._artifacts import PROBS_V2, ResultsShape, circuit_results, multi_results
+from ._functions import qaoa_results, quantum_function_results
+from ._ratecard import job_cost
 from ._sim import UnsupportedCircuit, count_qubits, simulate
 
 FateStatus = Literal["completed", "failed", "canceled"]
@@ -40,7 +38,8 @@ FAILURE_CODES = [
     "UnknownBillingError",
     "UnsupportedGate",
 ]
-PROBS_V2 = "ionq.result.probabilities.json.v2"
+FUNCTION_TYPES = frozenset({"quantum-function", "qctrl.qaoa.v1"})
+MULTI = "ionq.multi-circuit.v1"
 SUBMITTER_ID = "64b03577072d45001c85e9c4"
 PROJECT_ID = "1333d459-cf47-4a5e-acc1-8d4eb4f7b025"
 
@@ -102,9 +101,11 @@ class Job:
     cloned_from: str | None = None
     canceled_at: float | None = None
     deleted: bool = False
+    child_ids: list[str] | None = None
+    registers: dict[str, list[int]] | None = None
     _probs: dict[int, float] | None = field(default=None, repr=False)
     _stats: dict[str, Any] | None = field(default=None, repr=False)
-    _frozen: dict[bool, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _frozen: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def ends_at(self) -> float:
@@ -136,30 +137,68 @@ class Job:
     def stats(self) -> dict[str, Any]:
         """The job's ``stats`` (cached; a clone shares its source's, as it shares the input)."""
         if self._stats is None:
-            circuit = self.input.get("circuit")
-            gates = circuit if isinstance(circuit, list) else []
-            two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
-            self._stats = {
-                "qubits": self.qubits,
-                "circuits": 1,
-                "gate_counts": {"1q": len(gates) - two_q, "2q": two_q},
-            }
+            if self.type in FUNCTION_TYPES:
+                self._stats = {}
+            elif self.type == MULTI:
+                subs = [c.get("circuit", []) for c in self.input.get("circuits", [])]
+                pairs = [_gate_counts(c) for c in subs]
+                declared = self.input.get("qubits")
+                self._stats = {
+                    "qubits": max((count_qubits(c, declared) for c in subs), default=1),
+                    "circuits": len(subs),
+                    "gate_counts": {"1q": sum(p[0] for p in pairs), "2q": sum(p[1] for p in pairs)},
+                }
+            else:
+                circuit = self.input.get("circuit")
+                one_q, two_q = _gate_counts(circuit if isinstance(circuit, list) else [])
+                self._stats = {
+                    "qubits": self.qubits,
+                    "circuits": 1,
+                    "gate_counts": {"1q": one_q, "2q": two_q},
+                }
         return self._stats
+
+    @property
+    def error_mitigation(self) -> bool:
+        """True when the job asked for debiasing or symmetry verification."""
+        em = self.settings.get("error_mitigation") or {}
+        return bool(em.get("debiasing") or em.get("symmetry_verification"))
+
+    def cost(self) -> float:
+        """The job's price on the rate card (``_ratecard.job_cost`` of its stats)."""
+        counts = self.stats().get("gate_counts", {})
+        return job_cost(
+            self.backend,
+            self.shots,
+            int(counts.get("1q", 0)),
+            int(counts.get("2q", 0)),
+            error_mitigation=self.error_mitigation,
+        )
 
     def probabilities(self) -> dict[int, float]:
         """Exact probabilities (cached); circuits that cannot be simulated give ``{0: 1.0}``."""
         if self._probs is None:
             circuit = self.input.get("circuit")
             probs = {0: 1.0}
-            if self.input.get("gateset") == "qis" and isinstance(circuit, list):
-                with contextlib.suppress(UnsupportedCircuit):
-                    probs = simulate(circuit, self.input.get("qubits"))
+            if isinstance(circuit, list):
+                with contextlib.suppress(UnsupportedCircuit, IndexError, ValueError, TypeError):
+                    native = self.input.get("gateset") == "native"
+                    probs = simulate(circuit, self.input.get("qubits"), native=native)
             self._probs = probs
         return self._probs
 
-    def to_json(self, now: float, base: str, *, listing: bool = False) -> dict[str, Any]:
+    def to_json(
+        self,
+        now: float,
+        base: str,
+        *,
+        listing: bool = False,
+        shape: ResultsShape = "both",
+        formats: tuple[str, ...] = (PROBS_V2,),
+    ) -> dict[str, Any]:
         """The job as IonQ serves it (GetJobResponse, or BaseJob when ``listing``)."""
-        cached = self._frozen.get(listing)
+        key = (listing, shape, formats)
+        cached = self._frozen.get(key)
         if cached is not None:
             return cached
         status = self.status_at(now)
@@ -167,6 +206,7 @@ class Job:
         started = self.created + d0 + d1
         terminal = status in TERMINAL
         end = self.canceled_at if status == "canceled" and self.canceled_at else self.ends_at
+        done = status == "completed" and not self.dry_run
         body: dict[str, Any] = {
             "id": self.id,
             "status": status,
@@ -193,27 +233,42 @@ class Job:
                 else None
             ),
             "output": {},
-            "settings": self.settings,
+            "settings": self._settings_json(),
             "stats": self.stats(),
-            "results": self._results(base) if status == "completed" and not self.dry_run else None,
+            "results": self._results(base, shape, formats) if done else None,
         }
         if self.backend == "simulator":
             body["noise"] = self.noise or {"model": "ideal"}
         if not listing:
-            body["child_job_ids"] = None
+            body["child_job_ids"] = list(self.child_ids) if self.child_ids is not None else None
         if terminal:
-            self._frozen[listing] = body
+            self._frozen[key] = body
         return body
 
     def forget_rendering(self) -> None:
         """Drop the cached body of a terminal job (after its fate or fields changed)."""
         self._frozen.clear()
 
-    def _results(self, base: str) -> dict[str, Any]:
-        return {
-            "probabilities": {"url": f"{base}/jobs/{self.id}/results/probabilities"},
-            PROBS_V2: {"id": PROBS_V2, "format": PROBS_V2, "media_type": "application/json"},
-        }
+    def _settings_json(self) -> dict[str, Any]:
+        if self.type not in FUNCTION_TYPES:
+            return self.settings
+        em = self.settings.get("error_mitigation")
+        return {"error_mitigation": dict(em)} if isinstance(em, dict) else {}
+
+    def _results(self, base: str, shape: ResultsShape, formats: tuple[str, ...]) -> dict[str, Any]:
+        if self.type == "quantum-function":
+            return quantum_function_results(self.input, self.id)
+        if self.type == "qctrl.qaoa.v1":
+            return qaoa_results(self.input)
+        if self.type == MULTI:
+            return multi_results(self.id, base, shape)
+        return circuit_results(self.id, base, shape, formats)
+
+
+def _gate_counts(circuit: Any) -> tuple[int, int]:
+    gates = circuit if isinstance(circuit, list) else []
+    two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
+    return len(gates) - two_q, two_q
 
 
 def _all_qubits(gate: Any) -> set[int]:
@@ -225,126 +280,6 @@ def _all_qubits(gate: Any) -> set[int]:
         for key in ("targets", "controls"):
             qs.update(int(q) for q in gate.get(key, []))
     return qs
-
-
-def encode_cursor(seq: int) -> str:
-    """Opaque pagination cursor for a position in the store."""
-    return base64.urlsafe_b64encode(f"ionq-emu:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """Inverse of :func:`encode_cursor`; raises ValueError on garbage."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ValueError("bad cursor") from exc
-    prefix, _, seq = raw.partition(":")
-    if prefix != "ionq-emu" or not seq.isdigit():
-        raise ValueError("bad cursor")
-    return int(seq)
-
-
-class JobStore:
-    """Jobs by id, plus newest-first orderings (all jobs, per backend/session/parent/source)."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-        self.by_id: dict[str, Job] = {}
-        self._order: list[Job] = []
-        self._index: dict[tuple[str, str], list[Job]] = {}
-
-    def __len__(self) -> int:
-        return len(self.by_id)
-
-    def new_id(self) -> str:
-        """A random (seeded) UUID4 string."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-
-    def insert(self, job: Job) -> None:
-        """Add a job; O(1)."""
-        self.by_id[job.id] = job
-        self._order.append(job)
-        for key in self._keys(job):
-            self._index.setdefault(key, []).append(job)
-
-    def delete(self, job: Job) -> None:
-        """Remove a job from lookups (orderings skip it lazily)."""
-        job.deleted = True
-        self.by_id.pop(job.id, None)
-
-    def clones_of(self, src_id: str) -> list[Job]:
-        """Jobs cloned or moved from ``src_id``, oldest first."""
-        return [j for j in self._index.get(("src", src_id), []) if not j.deleted]
-
-    @staticmethod
-    def _keys(job: Job) -> Iterator[tuple[str, str]]:
-        yield ("target", job.backend)
-        if job.session_id:
-            yield ("session", job.session_id)
-        if job.parent_job_id:
-            yield ("parent", job.parent_job_id)
-        if job.cloned_from:
-            yield ("src", job.cloned_from)
-
-    def page(
-        self,
-        *,
-        now: float,
-        limit: int,
-        before: int | None,
-        ids: list[str] | None = None,
-        status: str | None = None,
-        targets: list[str] | None = None,
-        session_id: str | None = None,
-        parent_job_id: str | None = None,
-    ) -> tuple[list[Job], int | None]:
-        """Up to ``limit`` jobs newest first, older than cursor ``before``; and the next cursor."""
-        sources: list[list[Job]]
-        if ids is not None:
-            found = {self.by_id[i].seq: self.by_id[i] for i in ids if i in self.by_id}
-            sources = [[found[s] for s in sorted(found)]]
-        elif session_id is not None:
-            sources = [self._index.get(("session", session_id), [])]
-        elif parent_job_id is not None:
-            sources = [self._index.get(("parent", parent_job_id), [])]
-        elif targets:
-            sources = [self._index.get(("target", t), []) for t in dict.fromkeys(targets)]
-        else:
-            sources = [self._order]
-
-        def keep(job: Job) -> bool:
-            return (
-                not job.deleted
-                and (status is None or job.status_at(now) == status)
-                and (not targets or job.backend in targets)
-                and (session_id is None or job.session_id == session_id)
-                and (parent_job_id is None or job.parent_job_id == parent_job_id)
-            )
-
-        out: list[Job] = []
-        for job in _merge_desc(sources, before):
-            if keep(job):
-                if len(out) == limit:
-                    return out, out[-1].seq
-                out.append(job)
-        return out, None
-
-
-def _merge_desc(sources: list[list[Job]], before: int | None) -> Iterable[Job]:
-    """Jobs of seq-ascending lists, merged newest first, starting below ``before``."""
-    pos = [
-        len(s) if before is None else bisect.bisect_left(s, before, key=lambda j: j.seq)
-        for s in sources
-    ]
-    while True:
-        best = -1
-        for k, s in enumerate(sources):
-            if pos[k] > 0 and (best < 0 or s[pos[k] - 1].seq > sources[best][pos[best] - 1].seq):
-                best = k
-        if best < 0:
-            return
-        pos[best] -= 1
-        yield sources[best][pos[best]]
 
 
 FateHook = Callable[[Job], "Fate | str | None"]
