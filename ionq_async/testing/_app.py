@@ -7,7 +7,7 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from aiohttp import web
 
@@ -20,8 +20,8 @@ from ._sessions import SessionRoutes
 from ._store import PROJECT_ID
 from ._usage import usage
 
-if TYPE_CHECKING:
-    from ._server import FakeIonQ
+FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
+
 
 _HTML = (
     "<!DOCTYPE html><html><head><title>api.ionq.co | {status}: Bad gateway</title></head>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -12,8 +12,8 @@ from ._sessions import ORGANIZATION_ID
 from ._store import PROJECT_ID, iso
 from ._validate import JOB_TYPES
 
-if TYPE_CHECKING:
-    from ._server import FakeIonQ
+FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
+
 
 EstimateShape = Literal["rate_card", "rate_information"]
 ESTIMATE_SHAPES: tuple[EstimateShape, ...] = ("rate_card", "rate_information")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._store import MULTI, Fate, Job
 
-if TYPE_CHECKING:
-    from ._server import FakeIonQ
+FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
 
 
 def spawn(fake: FakeIonQ, fields: dict[str, Any], *, explicit_session: bool) -> Job:
