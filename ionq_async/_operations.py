@@ -9,7 +9,7 @@ from typing import Any
 from ._http import Params, RequestPath
 from ._models import Job, JobCreated
 from ._retry import RetryPolicy
-from ._serde import load_job, load_job_created, load_jobs
+from ._serde import load_job, load_job_created, load_job_states, load_jobs
 from .errors import ResponseValidationError
 
 __all__ = ["JobOperations", "Page"]
@@ -47,21 +47,32 @@ class JobOperations:
     async def read_many(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
     ) -> dict[str, Job] | None:
-        """The listed jobs among `ids` (one `GET /jobs?ids=` chunk), or None if `ids` is ignored.
+        """The listed jobs among `ids` (`GET /jobs?ids=`), or None if the server ignores `ids`.
 
         A job the server does not list is absent from the answer.
         """
+        states = await self.read_states(ids, retry=retry)
+        if states is None:
+            return None
+        return {job_id: load_job(raw) for job_id, (_, raw) in states.items()}
+
+    async def read_states(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, tuple[str, dict[str, Any]]] | None:
+        """Like `read_many`, read lightly: each listed job's status and raw body."""
         wanted = set(ids)
-        found: dict[str, Job] = {}
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
         params = [*(("ids", i) for i in ids), ("limit", str(len(ids)))]
         page: list[tuple[str, str]] | None = params
         cursors: set[str] = set()
         while page is not None:
-            jobs, cursor = await self.page(page, retry=retry)
-            for job in jobs:
-                if job.id not in wanted:
+            states, cursor = await self._http.request(
+                "GET", "/jobs", params=page, retry=retry, load=load_job_states
+            )
+            for job_id, status, raw in states:
+                if job_id not in wanted:
                     return None
-                found[job.id] = job
+                found[job_id] = (status, raw)
             if cursor is None or len(found) >= len(wanted) or cursor in cursors:
                 break
             cursors.add(cursor)

@@ -15,22 +15,29 @@ import heapq
 import inspect
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from attrs import define
-
 from . import _defaults as d
-from ._models import Job, check_job_id
+from ._models import Job, check_job_id, is_terminal
 from ._poll_policy import DEFAULT_POLL, PollPolicy
 from ._retry import RetryBudget, RetryPolicy, is_retryable
+from ._serde import load_job
+from ._watch import OnStatus, Watch, resolve, resolve_after, unique
 from .errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
 
-__all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch"]
+__all__ = [
+    "DEFAULT_POLL",
+    "OnStatus",
+    "PollOperations",
+    "PollPolicy",
+    "Poller",
+    "Watch",
+    "unique",
+]
 
 logger = logging.getLogger("ionq_async")
 
-OnStatus = Callable[[Job], Any]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -39,26 +46,9 @@ class PollOperations(Protocol):
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
 
-    async def read_many(
+    async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, Job] | None: ...
-
-
-@define(eq=False)
-class Watch:
-    """One waiter's interest in one job; `future` resolves with the terminal job."""
-
-    job_id: str
-    policy: PollPolicy
-    future: asyncio.Future[Job]
-    on_status: OnStatus | None
-    started: float
-    interval: float
-    due: float
-    deadline: float | None = None
-    last: Job | None = None
-    done: bool = False
-    callbacks: list[asyncio.Future[Any]] | None = None
+    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
 
 
 class Poller:
@@ -253,7 +243,7 @@ class Poller:
         if self._batched and len(chunk) > 1:
             self.requests += 1
             try:
-                found = await self._ops.read_many(chunk, retry=self._retry)
+                found = await self._ops.read_states(chunk, retry=self._retry)
             except IonQError as exc:
                 self._failed(chunk, exc)
                 return
@@ -261,12 +251,7 @@ class Poller:
                 logger.info("the server ignores `ids` on GET /jobs; polling one job each")
                 self._batched = False
             else:
-                for job_id in chunk:
-                    job = found.get(job_id)
-                    if job is None:
-                        job = await self._get_one(job_id)
-                    if job is not None:
-                        self._observe(job)
+                await self._observe_states(chunk, found)
                 return
         jobs = await asyncio.gather(*(self._get_one(job_id) for job_id in chunk))
         for job in jobs:
@@ -303,6 +288,35 @@ class Poller:
                     self._reschedule(w, now)
                 else:
                     self._finish(w, error=error)
+
+    async def _observe_states(
+        self, chunk: list[str], found: dict[str, tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Reschedule jobs whose status did not change; build a Job only for the others."""
+        now = self._clock()
+        for job_id in chunk:
+            state = found.get(job_id)
+            if state is None:
+                job = await self._get_one(job_id)
+                if job is not None:
+                    self._observe(job)
+                continue
+            status, raw = state
+            watches = self._by_job.get(job_id)
+            if not watches:
+                continue
+            if not is_terminal(status) and all(
+                w.last is not None and w.last.status == status for w in watches
+            ):
+                for w in watches:
+                    self._reschedule(w, now)
+                continue
+            try:
+                job = load_job(raw)
+            except ResponseValidationError as exc:
+                self._failed([job_id], exc)
+                continue
+            self._observe(job)
 
     def _observe(self, job: Job) -> None:
         watches = self._by_job.get(job.id)
@@ -356,7 +370,7 @@ class Poller:
     def _callback_failed(self, w: Watch, error: BaseException | None) -> None:
         logger.error("on_status raised for job %s", w.job_id, exc_info=error)
         self._forget(w)
-        _resolve(w.future, None, error)
+        resolve(w.future, None, error)
 
     def _reschedule(self, w: Watch, now: float) -> None:
         w.interval = w.policy.next_interval(w.interval)
@@ -372,27 +386,6 @@ class Poller:
         pending = [t for t in w.callbacks or () if not t.done()]
         if pending and job is not None:
             # The waiter sees the terminal job after its own callbacks have run.
-            self.spawn(_resolve_after(pending, w.future, job))
+            self.spawn(resolve_after(pending, w.future, job))
             return
-        _resolve(w.future, job, error)
-
-
-def _resolve(future: asyncio.Future[Job], job: Job | None, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    elif job is not None:
-        future.set_result(job)
-
-
-async def _resolve_after(
-    pending: list[asyncio.Future[Any]], future: asyncio.Future[Job], job: Job
-) -> None:
-    await asyncio.wait(pending)
-    _resolve(future, job, None)
-
-
-def unique(ids: Iterable[str]) -> list[str]:
-    """`ids` without repeats, in first-seen order."""
-    return list(dict.fromkeys(ids))
+        resolve(w.future, job, error)

@@ -187,6 +187,25 @@ load_job_created = _loader(JobCreated)
 load_job_cost = _loader(JobCost)
 
 
+def load_job_states(data: Any) -> tuple[list[tuple[str, str, dict[str, Any]]], str | None]:
+    """A `GET /jobs` page read lightly: (id, status, raw job) per job, and the `next` cursor.
+
+    A poll builds the full Job only for a job whose status changed (`load_job(raw)`).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+        raise ResponseValidationError("unexpected job list in response: no `jobs` array")
+    states = []
+    for item in data["jobs"]:
+        if not isinstance(item, dict):
+            raise ResponseValidationError(f"unexpected job in list: {item!r:.80}")
+        job_id, status = item.get("id"), item.get("status")
+        if type(job_id) is not str or type(status) is not str:
+            raise ResponseValidationError("unexpected job in list: no string `id` and `status`")
+        states.append((job_id, status, item))
+    nxt = data.get("next")
+    return states, nxt if isinstance(nxt, str) and nxt else None
+
+
 def load_jobs(data: Any) -> tuple[list[Job], str | None]:
     """A `GET /jobs` page: its jobs and the `next` cursor (None on the last page)."""
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):

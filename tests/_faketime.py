@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ionq_async import Failure, Job, JobCreated, JobStatus, RetryPolicy
+from ionq_async import Job, JobCreated, JobStatus, RetryPolicy
+from ionq_async._serde import load_job
 from ionq_async.errors import SubmissionUnknownError
 
 T = TypeVar("T")
@@ -81,7 +82,9 @@ class FakeOps:
         self.fail: dict[str, str] = {}
         self.metadata: dict[str, dict[str, str]] = {}
         self.created: list[tuple[str, str]] = []
-        self.calls: dict[str, int] = {"get": 0, "read_many": 0, "page": 0, "post_clone": 0}
+        self.calls: dict[str, int] = dict.fromkeys(
+            ("get", "read_many", "read_states", "page", "post_clone"), 0
+        )
         self.read_times: list[float] = []
         self.read_error: BaseException | None = None
         self.page_error: BaseException | None = None
@@ -98,19 +101,24 @@ class FakeOps:
         self.metadata[job_id] = {"origin": "test"}
         return job_id
 
-    def job(self, job_id: str) -> Job:
+    def raw(self, job_id: str) -> dict[str, Any]:
         ended = self.time.now >= self.ends[job_id]
         code = self.fail.get(job_id)
         status = JobStatus.STARTED
         if ended:
             status = JobStatus.FAILED if code else JobStatus.COMPLETED
-        return Job(
-            id=job_id,
-            status=status,
-            metadata=self.metadata.get(job_id),
-            failure=Failure(code=code, message="x") if ended and code else None,
-            submitted_at=self.time.wall(),
-        )
+        raw: dict[str, Any] = {
+            "id": job_id,
+            "status": str(status),
+            "metadata": self.metadata.get(job_id),
+            "submitted_at": self.time.wall().isoformat(),
+        }
+        if ended and code:
+            raw["failure"] = {"code": code, "message": "x"}
+        return raw
+
+    def job(self, job_id: str) -> Job:
+        return load_job(self.raw(job_id))
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         self.calls["get"] += 1
@@ -120,10 +128,16 @@ class FakeOps:
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
     ) -> dict[str, Job] | None:
         self.calls["read_many"] += 1
+        return {i: self.job(i) for i in ids if i in self.ends}
+
+    async def read_states(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, tuple[str, dict[str, Any]]] | None:
+        self.calls["read_states"] += 1
         self.read_times.append(self.time.now)
         if self.read_error is not None:
             raise self.read_error
-        return {i: self.job(i) for i in ids if i in self.ends}
+        return {i: (self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
 
     async def page(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None

@@ -61,7 +61,7 @@ async def test_a_round_reads_due_jobs_in_chunks_of_100() -> None:
     watches = [poller.watch(i, STEADY) for i in ids]
     await t.run(asyncio.gather(*(w.future for w in watches)))
     await poller.close()
-    assert ops.calls["read_many"] == 3 and ops.calls["get"] == 0
+    assert ops.calls["read_states"] == 3 and ops.calls["get"] == 0
 
 
 async def test_an_outage_is_polled_through_while_the_budget_pays_then_fails() -> None:
@@ -77,7 +77,7 @@ async def test_an_outage_is_polled_through_while_the_budget_pays_then_fails() ->
     with pytest.raises(ServerError):
         await w2.future
     await poller.close()
-    assert ops.calls["read_many"] == 3, "two failed rounds paid by the budget, the third ends it"
+    assert ops.calls["read_states"] == 3, "two failed rounds paid by the budget, the third ends it"
 
 
 async def test_an_answer_of_the_wrong_shape_ends_the_wait() -> None:
@@ -92,7 +92,7 @@ async def test_an_answer_of_the_wrong_shape_ends_the_wait() -> None:
     with pytest.raises(ResponseValidationError):
         await w2.future
     await poller.close()
-    assert ops.calls["read_many"] == 1
+    assert ops.calls["read_states"] == 1
 
 
 async def test_a_watch_times_out_at_its_deadline() -> None:
@@ -186,8 +186,7 @@ async def test_a_batch_reads_sources_in_chunks_and_respects_concurrency() -> Non
     assert ops.peak == 10
     assert ops.calls["post_clone"] == 300
     assert ops.calls["get"] == 0, "source metadata comes from batched reads"
-    metadata_reads = 3
-    assert ops.calls["read_many"] >= metadata_reads
+    assert ops.calls["read_many"] == 3, "300 sources' metadata in chunks of 100"
     assert all(len(ops.clones_of(i)) == 1 for i in ids)
     assert report.duration == pytest.approx(t.now)
 
@@ -259,3 +258,25 @@ async def test_no_retry_policy_means_one_submission() -> None:
     await eng.poller.close()
     assert report.outcomes[0].status == "ambiguous"
     assert ops.calls["post_clone"] == 1
+
+
+async def test_a_full_job_is_built_only_when_its_status_changes(monkeypatch: Any) -> None:
+    import ionq_async._polling as polling
+
+    built: list[str] = []
+    real = polling.load_job
+
+    def counting(raw: Any) -> Any:
+        built.append(raw["status"])
+        return real(raw)
+
+    monkeypatch.setattr(polling, "load_job", counting)
+    t = FakeTime()
+    ops = FakeOps(t)
+    ids = [ops.add(ends_at=100.0) for _ in range(3)]
+    poller = make_poller(t, ops)
+    await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+    await poller.close()
+    rounds = len(ops.read_times)
+    assert rounds >= 10
+    assert built == ["started"] * 3 + ["completed"] * 3, "first sight and the end, nothing between"
