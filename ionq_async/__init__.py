@@ -18,7 +18,7 @@ from ._models import (
 )
 from ._polling import PollPolicy
 from ._ratelimit import RateLimiter
-from ._rerun_types import RerunOutcome, RerunProgress, RerunReport
+from ._rerun_types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._version import __version__
 from .errors import (
@@ -74,6 +74,7 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "RequestTooLargeError",
+    "RerunOptions",
     "RerunOutcome",
     "RerunProgress",
     "RerunReport",

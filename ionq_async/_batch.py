@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from attrs import define, frozen
+import attrs
 
 from . import _defaults as d
 from ._idempotency import (
@@ -27,12 +27,22 @@ from ._idempotency import (
     with_token,
 )
 from ._journal import Journal, JournalEntry
-from ._models import Job, JobStatus, check_job_id
-from ._polling import DEFAULT_POLL, Poller, Watch
+from ._models import Job, JobCost, JobStatus, check_job_id
+from ._polling import DEFAULT_POLL, Poller
 from ._prefetch import Sources
+from ._records import Again, Waiting
 from ._rerun_types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
-from ._resume import ambiguous, is_id, journaled_end, sent_at, untokened
+from ._resume import (
+    ambiguous,
+    is_id,
+    journaled_end,
+    sent_at,
+    session_refusal,
+    skipped,
+    untokened,
+)
 from ._retry import RetryBudget, RetryPolicy
+from ._spend import SpendGuard
 from .errors import IonQError, SubmissionUnknownError
 
 __all__ = ["BatchOperations", "Rerun"]
@@ -41,46 +51,15 @@ logger = logging.getLogger("ionq_async")
 
 
 class BatchOperations(CloneOperations, Protocol):
-    """What a batch needs from the API: clone, scan, and read sources (many, or one)."""
+    """What a batch needs from the API: clone, scan, read sources, and a clone's cost."""
+
+    async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost: ...
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
 
     async def read_many(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
     ) -> dict[str, Job] | None: ...
-
-
-@frozen
-class _Again:
-    """Work for a worker: clone a source again (a transient failure, or a resume)."""
-
-    source_id: str
-    attempt: int
-    run: int
-
-
-@define(eq=False)
-class _Waiting:
-    """A clone being awaited for its source; the poller calls back, no task waits."""
-
-    source_id: str
-    job_id: str
-    attempt: int
-    run: int
-    watch: Watch
-
-    def ended(
-        self, status: str, *, job: Job | None = None, error: BaseException | None = None
-    ) -> RerunOutcome:
-        """This source's outcome."""
-        return RerunOutcome(
-            source_id=self.source_id,
-            job_id=self.job_id,
-            status=status,
-            job=job,
-            error=error,
-            attempts=self.attempt,
-        )
 
 
 class Rerun:
@@ -104,6 +83,7 @@ class Rerun:
         journal: Journal | None,
         total: int,
         clock: Callable[[], float] = time.monotonic,
+        guard: SpendGuard | None = None,
     ) -> None:
         self.ops = ops
         self.body = body
@@ -114,6 +94,8 @@ class Rerun:
         self.budget = budget
         self.journal = journal
         self.clock = clock
+        self.guard = guard
+        self.session_closed: str | None = None
         self.poll = options.poll or DEFAULT_POLL
         self.cloned = 0
         self.total = total
@@ -121,10 +103,10 @@ class Rerun:
         self.resume: dict[str, JournalEntry] = {}
         self.emit: Callable[[RerunOutcome], None] = lambda outcome: None
         self._left = total
-        self._urgent: collections.deque[_Again | RerunOutcome] = collections.deque()
+        self._urgent: collections.deque[Again | RerunOutcome] = collections.deque()
         self._wake = asyncio.Event()
         self._all_done: asyncio.Future[None] | None = None
-        self._waiting: dict[asyncio.Future[Job], _Waiting] = {}
+        self._waiting: dict[asyncio.Future[Job], Waiting] = {}
         self._on_waited = self._waited
 
     def snapshot(self) -> RerunProgress:
@@ -139,6 +121,9 @@ class Rerun:
             errors=c["error"],
             ambiguous=c["ambiguous"],
             submitted=c["submitted"],
+            skipped=c["skipped"],
+            spent=None if self.guard is None else self.guard.committed,
+            max_cost=None if self.guard is None else self.guard.max_cost,
         )
 
     def progress(self) -> None:
@@ -192,7 +177,7 @@ class Rerun:
         while self._left:
             if self._urgent:
                 item = self._urgent.popleft()
-                if isinstance(item, _Again):
+                if isinstance(item, Again):
                     await self._start(item.source_id, None, item.attempt, item.run)
                 else:
                     await self._finish(item)
@@ -204,7 +189,7 @@ class Rerun:
             self._wake.clear()
             await self._wake.wait()
 
-    def _later(self, item: _Again | RerunOutcome) -> None:
+    def _later(self, item: Again | RerunOutcome) -> None:
         self._urgent.append(item)
         self._wake.set()
 
@@ -236,7 +221,7 @@ class Rerun:
                 if done is not None:
                     return done
                 attempt, job_id = entry.attempt, entry.job_id
-                if job_id is None and entry.token is not None:
+                if job_id is None and entry.token is not None and entry.status != "skipped":
                     sent = sent_at(entry)
                     try:
                         found = await find_clone(self.index, entry.token, sent, source_id)
@@ -249,12 +234,23 @@ class Rerun:
             if job_id is not None:
                 self._count_cloned()
         if job_id is None:
+            reason = self._skip_reason(source_id)
+            if reason is not None:
+                return skipped(source_id, reason, attempt)
             if token is None:
                 attempt += 1
             try:
                 job_id = await self._clone(source_id, source, attempt, token, sent)
             except SubmissionUnknownError as exc:
                 return ambiguous(source_id, exc, attempt)
+            except Exception as exc:
+                if self.guard is not None:
+                    self.guard.release(source_id)
+                refused = session_refusal(exc)
+                if refused is None:
+                    raise
+                self.session_closed = self.session_closed or refused
+                return skipped(source_id, refused, attempt)
             if run == 0:
                 self._count_cloned()
         if not self.options.wait:
@@ -262,9 +258,15 @@ class Rerun:
                 source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
             )
         watch = self.poller.watch(job_id, self.poll, None, timeout=self.options.timeout)
-        self._waiting[watch.future] = _Waiting(source_id, job_id, attempt, run, watch)
+        self._waiting[watch.future] = Waiting(source_id, job_id, attempt, run, watch)
         watch.future.add_done_callback(self._on_waited)
         return None
+
+    def _skip_reason(self, source_id: str) -> str | None:
+        """Why this source must not be cloned now (the session ended, the budget), or None."""
+        if self.session_closed is not None:
+            return self.session_closed
+        return None if self.guard is None else self.guard.admit(source_id)
 
     def _waited(self, future: asyncio.Future[Job]) -> None:
         """The poller's answer for one awaited clone: settle its source, or re-run it."""
@@ -284,9 +286,22 @@ class Rerun:
         again = job.status == JobStatus.FAILED and code in d.TRANSIENT_FAILURES
         if again and w.run < self.options.retry_failed:
             logger.info("re-running %s: its clone %s failed with %s", w.source_id, w.job_id, code)
-            self._later(_Again(w.source_id, w.attempt, w.run + 1))
+            self._later(Again(w.source_id, w.attempt, w.run + 1))
             return
         self._settle(w.ended(str(job.status), job=job))
+
+    async def _priced(self, outcome: RerunOutcome) -> RerunOutcome:
+        """The outcome with its clone's actual cost, settled in the spend guard."""
+        if self.guard is None or outcome.job_id is None:
+            return outcome
+        try:
+            cost = (await self.ops.cost(outcome.job_id, retry=self.retry)).cost
+        except IonQError as exc:
+            logger.warning("could not read the cost of job %s: %s", outcome.job_id, exc)
+            cost = None
+        actual = None if cost is None else cost.value
+        self.guard.settle(outcome.source_id, actual)
+        return attrs.evolve(outcome, cost=actual)
 
     def _stop_waiting(self) -> None:
         """Forget every clone still awaited (the batch ended early)."""
@@ -295,14 +310,16 @@ class Rerun:
             self.poller.unwatch(w.watch)
 
     def _settle(self, outcome: RerunOutcome) -> None:
-        """Emit now, or after a worker has journaled it."""
-        if self.journal is None:
+        """Emit now, or after a worker has priced or journaled it."""
+        if self.journal is None and self.guard is None:
             self._emit(outcome)
         else:
             self._later(outcome)
 
     async def _finish(self, outcome: RerunOutcome) -> None:
-        """Journal the outcome (if journaling), then emit it."""
+        """Price the clone (if tracking spend), journal the outcome (if journaling), emit it."""
+        if outcome.status in ("completed", "failed", "canceled"):
+            outcome = await self._priced(outcome)
         if self.journal is not None:
             error = outcome.error
             try:
@@ -310,7 +327,7 @@ class Rerun:
                     outcome.source_id,
                     outcome.status,
                     job_id=outcome.job_id,
-                    error=None if error is None else f"{type(error).__name__}: {error}",
+                    error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
                 )
             except sqlite3.Error:
                 logger.exception("could not journal the end of %s", outcome.source_id)

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._http import Params, RequestPath
-from ._models import Job, JobCreated
+from ._models import Job, JobCost, JobCreated
 from ._retry import RetryPolicy
-from ._serde import load_job, load_job_created, load_job_states, load_jobs
+from ._serde import load_job, load_job_cost, load_job_created, load_job_states, load_jobs
 from .errors import ResponseValidationError
 
 __all__ = ["JobOperations", "Page"]
@@ -92,6 +92,13 @@ class JobOperations:
             "POST", f"/jobs/{job_id}/{action}", json_body=body, retry=retry, load=load_job_created
         )
         return created
+
+    async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
+        """A job's estimated and, once known, actual cost."""
+        cost: JobCost = await self._http.request(
+            "GET", f"/jobs/{job_id}/cost", retry=retry, load=load_job_cost
+        )
+        return cost
 
     async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> Any:
         """Cancel one job; the server's answer as decoded JSON."""

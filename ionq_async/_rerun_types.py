@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from attrs import field, frozen
 
 from . import _defaults as d
 from ._journal import Journal
-from ._models import Job
+from ._models import Job, Money
 from ._polling import PollPolicy
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "RerunReport",
 ]
 
-OUTCOMES = ("completed", "failed", "canceled", "error", "ambiguous", "submitted")
+OUTCOMES = ("completed", "failed", "canceled", "error", "ambiguous", "submitted", "skipped")
 
 
 @frozen(kw_only=True)
@@ -31,7 +31,9 @@ class RerunOutcome:
 
     `status` is completed, failed or canceled (the clone's final state); error (`error`
     says why; `job_id` is set if the clone exists); ambiguous (a clone may exist, its
-    answer was lost); or submitted (cloned, not awaited: `wait=False`).
+    answer was lost); submitted (cloned, not awaited: `wait=False`); or skipped (not
+    cloned: `reason` says why, e.g. the budget or the session's end; a resume runs it).
+    `cost` is the clone's actual cost, when the batch tracked spend.
     """
 
     source_id: str
@@ -40,6 +42,8 @@ class RerunOutcome:
     job: Job | None = None
     error: BaseException | None = field(default=None, eq=False)
     attempts: int = 0
+    reason: str | None = None
+    cost: float | None = None
 
 
 @frozen(kw_only=True)
@@ -54,13 +58,17 @@ class RerunProgress:
     errors: int = 0
     ambiguous: int = 0
     submitted: int = 0
+    skipped: int = 0
+    spent: float | None = None
+    """Committed spend: estimates of submitted clones, actual costs once known."""
+    max_cost: float | None = None
 
     @property
     def done(self) -> int:
         """Sources accounted for so far."""
-        return (
-            self.completed + self.failed + self.canceled + self.errors + self.ambiguous
-        ) + self.submitted
+        return (self.completed + self.failed + self.canceled + self.errors + self.ambiguous) + (
+            self.submitted + self.skipped
+        )
 
     @property
     def running(self) -> int:
@@ -75,6 +83,11 @@ class RerunReport:
     outcomes: tuple[RerunOutcome, ...]
     counts: Mapping[str, int]
     duration: float
+    estimated_cost: float | None = None
+    """The estimate of every source this batch was to clone (when it tracked spend)."""
+    actual_cost: float | None = None
+    """The actual cost of the clones this batch made (when it tracked spend)."""
+    cost_unit: str | None = None
 
     def by_status(self, status: str) -> list[RerunOutcome]:
         """The outcomes with `status`."""
@@ -97,6 +110,10 @@ class RerunKwargs(TypedDict, total=False):
     idempotent: bool
     retry_failed: int
     on_progress: Callable[[RerunProgress], Any] | None
+    max_cost: Money | float | None
+    over_budget: Literal["refuse", "partial"]
+    allow_incomplete_estimate: bool
+    session: Any
 
 
 def _positive_int(name: str, low: int) -> Callable[[Any, Any, Any], None]:
@@ -112,6 +129,27 @@ def _timeout(_: Any, __: Any, value: Any) -> None:
         raise ValueError(f"timeout must be > 0 seconds, got {value!r}")
 
 
+def _max_cost(_: Any, __: Any, value: Any) -> None:
+    amount = value.value if isinstance(value, Money) else value
+    if value is None:
+        return
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not amount >= 0:
+        raise ValueError(f"max_cost must be a Money or a number >= 0, got {value!r}")
+
+
+def _over_budget(_: Any, __: Any, value: Any) -> None:
+    if value not in ("refuse", "partial"):
+        raise ValueError(f'over_budget must be "refuse" or "partial", got {value!r}')
+
+
+def _session(_: Any, __: Any, value: Any) -> None:
+    if value is None:
+        return
+    sid = value if isinstance(value, str) else getattr(value, "id", None)
+    if not isinstance(sid, str) or not sid:
+        raise TypeError(f"session must be a Session or a session id, got {value!r}")
+
+
 @frozen(kw_only=True)
 class RerunOptions:
     """How a batch runs.
@@ -121,6 +159,14 @@ class RerunOptions:
     wait; `journal` (a Journal or a path) makes the batch resumable; `idempotent` clones
     carry a token so a lost answer never becomes a duplicate; `retry_failed=N` re-runs up
     to N times a clone that failed for a transient reason.
+
+    Spend: with `max_cost` (a Money, or a number in the estimate's unit) the batch is
+    estimated first; `over_budget="refuse"` raises BudgetExceededError before any clone
+    when the estimate is over it, `"partial"` runs what fits and skips the rest. Either
+    way no clone is sent that would take the committed spend past `max_cost`. An
+    incomplete estimate refuses too, unless `allow_incomplete_estimate`. `session` (a
+    Session or its id) sends every clone into that session; when it ends, the sources
+    not yet cloned end `skipped`.
     """
 
     concurrency: int = field(default=d.BATCH_CONCURRENCY, validator=_positive_int("concurrency", 1))
@@ -131,3 +177,14 @@ class RerunOptions:
     idempotent: bool = True
     retry_failed: int = field(default=0, validator=_positive_int("retry_failed", 0))
     on_progress: Callable[[RerunProgress], Any] | None = field(default=None, eq=False)
+    max_cost: Money | float | None = field(default=None, validator=_max_cost)
+    over_budget: Literal["refuse", "partial"] = field(default="refuse", validator=_over_budget)
+    allow_incomplete_estimate: bool = False
+    session: Any = field(default=None, validator=_session)
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the session the clones go into, if any."""
+        if self.session is None:
+            return None
+        return self.session if isinstance(self.session, str) else str(self.session.id)

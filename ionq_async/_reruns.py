@@ -45,6 +45,8 @@ async def _batch(
 ) -> AsyncIterator[tuple[Rerun, list[str]]]:
     """Open the journal (and load what it knows), build the run, close the journal after."""
     ids = _unique(source_ids)
+    if options.session_id is not None:
+        body = {**body, "session_id": options.session_id}
     journal = options.journal
     book = journal if isinstance(journal, Journal | None) else Journal(journal)
     own_journal = book is not None and not book.is_open

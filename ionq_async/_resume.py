@@ -7,9 +7,17 @@ from datetime import UTC, datetime
 from ._journal import JournalEntry
 from ._models import check_job_id
 from ._rerun_types import RerunOutcome
-from .errors import SubmissionUnknownError
+from .errors import BadRequestError, SubmissionUnknownError
 
-__all__ = ["ambiguous", "is_id", "journaled_end", "sent_at", "untokened"]
+__all__ = [
+    "ambiguous",
+    "is_id",
+    "journaled_end",
+    "sent_at",
+    "session_refusal",
+    "skipped",
+    "untokened",
+]
 
 
 def is_id(value: str) -> bool:
@@ -23,10 +31,10 @@ def is_id(value: str) -> bool:
 def journaled_end(entry: JournalEntry) -> RerunOutcome | None:
     """The outcome a journal entry already settles, or None if the source needs more work.
 
-    `ambiguous` (reconciled by token) and `error` (awaited again if its clone is known,
-    else cloned once more) are not final: a resume finishes them.
+    `ambiguous` (reconciled by token), `error` (awaited again if its clone is known,
+    else cloned once more) and `skipped` (cloned now) are not final: a resume finishes them.
     """
-    if entry.status is None or entry.status in ("ambiguous", "error"):
+    if entry.status is None or entry.status in ("ambiguous", "error", "skipped"):
         return None
     return RerunOutcome(
         source_id=entry.source_id,
@@ -50,3 +58,15 @@ def untokened(source_id: str) -> SubmissionUnknownError:
         "its clone may exist",
         source_id=source_id,
     )
+
+
+def skipped(source_id: str, reason: str, attempt: int) -> RerunOutcome:
+    """A source not cloned, and why."""
+    return RerunOutcome(source_id=source_id, status="skipped", reason=reason, attempts=attempt)
+
+
+def session_refusal(error: BaseException) -> str | None:
+    """The reason, if `error` is the server refusing a job for its session (ended, limits)."""
+    if isinstance(error, BadRequestError) and "session_id" in error.validation_keys:
+        return f"the session refused the job: {error.message}"
+    return None
