@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from attrs import frozen
 from rich.console import Console
@@ -27,6 +27,7 @@ from ._base import (
     read_sources,
 )
 from ._render import RerunDisplay, probabilities_table, problems, summary
+from ._secrets import RedactingStream, Redactor
 
 if TYPE_CHECKING:
     from .. import AsyncIonQ, CloneRequest, RerunOutcome
@@ -145,9 +146,11 @@ async def rerun(args: argparse.Namespace) -> int:
         out = None
         if args.out is not None:
             try:
-                out = stack.enter_context(await asyncio.to_thread(_open_out, args.out))
+                file = stack.enter_context(await asyncio.to_thread(_open_out, args.out))
             except OSError as exc:
                 raise UsageError(f"cannot write --out {args.out}: {exc.strerror}") from None
+            # An outcome's error text may quote a server that echoed the key.
+            out = cast(IO[str], RedactingStream(file, Redactor.for_cli((), args.api_key)))
         err = Console(stderr=True, highlight=False)
         client = make_client(args, max_connections=max(100, args.concurrency))
         async with client:
