@@ -4,7 +4,7 @@ IonQError
 ├── APIConnectionError            no usable HTTP answer; .method .url .request_sent
 │   ├── APITimeoutError           (also TimeoutError)
 │   └── SubmissionUnknownError    a POST may have created a job; carries the request
-├── APIStatusError                .status_code .message .request_id .body
+├── APIStatusError                .status_code .message .request_id .body; also a 3xx (not followed)
 │   ├── BadRequestError 400       .validation_keys
 │   ├── AuthenticationError 401
 │   ├── PermissionDeniedError 403
