@@ -1,5 +1,9 @@
 """Developer sessions: tests, lint, typecheck, demo and bench."""
 
+import re
+import tomllib
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -12,6 +16,31 @@ SOURCES = ["ionq_async", "tests", "examples", "bench", "noxfile.py"]
 def tests(session: nox.Session) -> None:
     """The test suite (loopback HTTP only)."""
     session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+def lowest_pins() -> list[str]:
+    """`name==floor` for every runtime dependency, the floors read from pyproject.toml."""
+    project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = []
+    for spec in project["dependencies"]:
+        found = re.match(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][^,;\s]*)", spec)
+        if found is None:
+            raise ValueError(f"dependency without a >= floor: {spec!r}")
+        pins.append(f"{found[1]}=={found[2]}")
+    return pins
+
+
+@nox.session(python="3.11")
+def lowest(session: nox.Session) -> None:
+    """The test suite on the lowest versions pyproject allows for every runtime dependency."""
+    pins = lowest_pins()
+    session.install("-e", ".[test]", *pins)
+    check = "; ".join(
+        f"assert version({name!r}) == {floor!r}, ({name!r}, version({name!r}))"
+        for name, floor in (pin.split("==") for pin in pins)
+    )
+    session.run("python", "-c", f"from importlib.metadata import version; {check}")
     session.run("pytest", *session.posargs)
 
 

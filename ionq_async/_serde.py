@@ -24,7 +24,15 @@ from ._models import (
 )
 from .errors import ResponseValidationError
 
-__all__ = ["converter", "dump_request", "load_job", "load_job_created", "load_jobs", "structure"]
+__all__ = [
+    "converter",
+    "dump_job",
+    "dump_request",
+    "load_job",
+    "load_job_created",
+    "load_jobs",
+    "structure",
+]
 
 T = TypeVar("T")
 
@@ -152,6 +160,32 @@ def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
 
 for _cls in (Noise, ErrorMitigation, Compilation, Settings, CloneRequest):
     converter.register_unstructure_hook(_cls, _omit_unset(_cls))
+
+
+def _iso(value: datetime) -> str:
+    """A timestamp as the API writes it: ISO 8601, UTC as `Z`."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _omit_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """An unstructure hook that drops the fields that are None (empty objects are kept)."""
+    base = make_dict_unstructure_fn(cls, converter)
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        return {k: v for k, v in base(value).items() if v is not None}
+
+    return unstructure
+
+
+converter.register_unstructure_hook(datetime, _iso)
+converter.register_unstructure_hook(Failure, _omit_none(Failure))
+converter.register_unstructure_hook(Job, _omit_none(Job))
+
+
+def dump_job(job: Job) -> dict[str, Any]:
+    """A Job as JSON data: unset fields left out, timestamps ISO 8601, statuses as strings."""
+    data: dict[str, Any] = converter.unstructure(job, Job)
+    return data
 
 
 def dump_request(request: CloneRequest) -> dict[str, Any]:

@@ -19,6 +19,12 @@ __all__ = ["RawResponse", "Transport", "check_base_url", "user_agent"]
 
 Params = Sequence[tuple[str, str]]
 
+# aiohttp 3.10 added ConnectionTimeoutError; before it a connect timeout was a plain
+# (Server)TimeoutError, read below as "may have been sent", the safe side for a POST.
+_CONNECT_TIMEOUT: tuple[type[Exception], ...] = (
+    (aiohttp.ConnectionTimeoutError,) if hasattr(aiohttp, "ConnectionTimeoutError") else ()
+)
+
 
 def user_agent() -> str:
     """The User-Agent sent with every request."""
@@ -109,12 +115,20 @@ class Transport:
         url = self.base_url + path
         headers = self._headers if body is None else self._json_headers
         try:
+            # The API never redirects; following one would resend the key (and a POST body)
+            # elsewhere. A 3xx comes back as is and the request path raises it.
             async with session.request(
-                method, url, params=params, data=body, headers=headers, timeout=self._timeout
+                method,
+                url,
+                params=params,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             ) as resp:
                 data = await resp.read()
                 return RawResponse(resp.status, resp.headers, data, resp.reason or "")
-        except aiohttp.ConnectionTimeoutError as exc:
+        except _CONNECT_TIMEOUT as exc:
             raise APITimeoutError(
                 "timed out connecting", method=method, url=url, request_sent=False
             ) from exc

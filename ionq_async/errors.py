@@ -4,7 +4,7 @@ IonQError
 ├── APIConnectionError            no usable HTTP answer; .method .url .request_sent
 │   ├── APITimeoutError           (also TimeoutError)
 │   └── SubmissionUnknownError    a POST may have created a job; carries the request
-├── APIStatusError                .status_code .message .request_id .body
+├── APIStatusError                .status_code .message .request_id .body; also a 3xx (not followed)
 │   ├── BadRequestError 400       .validation_keys
 │   ├── AuthenticationError 401
 │   ├── PermissionDeniedError 403
@@ -27,6 +27,7 @@ import json
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from multidict import CIMultiDict
 
@@ -299,6 +300,16 @@ def _message_from_body(body: bytes, reason: str) -> tuple[str, str, dict[str, An
     return snippet or reason or "error", text, {}
 
 
+def _redirect_message(location: str | None) -> str:
+    """A 3xx's message: where it pointed (the host only, never the rest of the URL)."""
+    try:
+        host = urlsplit(location).hostname if location else None
+    except ValueError:
+        host = None
+    where = f" to {host}" if host else ""
+    return f"redirected{where}; not followed (the IonQ API never redirects)"
+
+
 def error_from_response(
     status: int, headers: Mapping[str, str], body: bytes, *, reason: str = ""
 ) -> APIStatusError:
@@ -307,6 +318,8 @@ def error_from_response(
     headers = CIMultiDict(headers)  # header names are case-insensitive, even in a plain dict
     request_id = headers.get("x-request-id")
     kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "body": text}
+    if 300 <= status < 400:
+        return APIStatusError(_redirect_message(headers.get("location")), **kw)
     if status == 429:
         return RateLimitError(
             message, retry_after=parse_retry_after(headers.get("retry-after")), **kw

@@ -2,6 +2,9 @@
 
 The emulator runs in the test's own event loop, so the subprocess must be awaited with
 asyncio (a blocking ``subprocess.run`` would stall the server it talks to).
+
+Every run is checked for the key (issue 13): ``finish`` fails the test if the API key the
+CLI was given, by ``--api-key`` or ``IONQ_API_KEY``, appears in its stdout or stderr.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -17,6 +21,12 @@ from ionq_async.testing import FakeIonQ
 
 CLI = (sys.executable, "-m", "ionq_async.cli")
 TIMEOUT = 60.0
+# A key short enough to occur in ordinary output would make the check meaningless.
+MIN_KEY = 8
+
+_KEYS: weakref.WeakKeyDictionary[asyncio.subprocess.Process, tuple[str, ...]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @attrs.frozen
@@ -38,11 +48,35 @@ def cli_env(fake: FakeIonQ | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
+def keys_of(args: Sequence[str], env: Mapping[str, str]) -> tuple[str, ...]:
+    """The API keys a CLI run is given: ``--api-key K``, ``--api-key=K`` and IONQ_API_KEY.
+
+    The ``emulator`` command's own ``--api-key`` is the fake key it serves and prints.
+    """
+    if "emulator" in args:
+        return ()
+    keys = [env.get("IONQ_API_KEY", "")]
+    for i, word in enumerate(args):
+        if word.startswith("--api-key="):
+            keys.append(word.partition("=")[2])
+        elif word == "--api-key" and i + 1 < len(args):
+            keys.append(args[i + 1])
+    return tuple(k for k in keys if k)
+
+
+def watch_keys(proc: asyncio.subprocess.Process, keys: Iterable[str]) -> None:
+    """Have ``finish`` check that none of ``keys`` appears in ``proc``'s output."""
+    keys = tuple(keys)
+    for key in keys:
+        assert len(key) >= MIN_KEY, f"use a distinctive test key (>= {MIN_KEY} chars): {key!r}"
+    _KEYS[proc] = keys
+
+
 async def start_cli(
     *args: str, env: Mapping[str, str], stdin: bool = False
 ) -> asyncio.subprocess.Process:
     """Start the CLI with piped stdout and stderr."""
-    return await asyncio.create_subprocess_exec(
+    proc = await asyncio.create_subprocess_exec(
         *CLI,
         *args,
         stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
@@ -50,6 +84,8 @@ async def start_cli(
         stderr=asyncio.subprocess.PIPE,
         env=dict(env),
     )
+    watch_keys(proc, keys_of(args, env))
+    return proc
 
 
 async def finish(
@@ -66,7 +102,11 @@ async def finish(
             f"CLI still running after {timeout} s; stderr: {err.decode()}"
         ) from None
     assert proc.returncode is not None
-    return Result(proc.returncode, out.decode(), err.decode())
+    result = Result(proc.returncode, out.decode(), err.decode())
+    for key in _KEYS.get(proc, ()):
+        assert key not in result.out, f"the API key is in the CLI's stdout:\n{result.out}"
+        assert key not in result.err, f"the API key is in the CLI's stderr:\n{result.err}"
+    return result
 
 
 async def run_cli(

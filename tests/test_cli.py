@@ -8,7 +8,7 @@ import signal
 import sys
 
 import pytest
-from _cli import cli_env, finish, one_error_line, run_cli, start_cli
+from _cli import cli_env, finish, one_error_line, run_cli, start_cli, watch_keys
 
 from ionq_async.testing import FakeIonQ
 
@@ -179,14 +179,14 @@ async def test_api_error_is_one_line_exit_1(fake_ionq: FakeIonQ) -> None:
     result = await run_cli("get", MISSING, fake=fake_ionq)
     assert result.code == 1
     assert "HTTP 404" in one_error_line(result)
-    wrong_key = cli_env(fake_ionq, IONQ_API_KEY="wrong")
+    wrong_key = cli_env(fake_ionq, IONQ_API_KEY="wrong-key-0f3a")
     result = await run_cli("clone", MISSING, env=wrong_key)
     assert result.code == 1
     assert "HTTP 401" in one_error_line(result)
 
 
 async def test_unreachable_server_is_one_line_exit_1() -> None:
-    env = cli_env(IONQ_API_KEY="k", IONQ_BASE_URL="http://127.0.0.1:9/v0.4")
+    env = cli_env(IONQ_API_KEY="unused-key-5e1d", IONQ_BASE_URL="http://127.0.0.1:9/v0.4")
     result = await run_cli("get", MISSING, env=env)
     assert result.code == 1
     one_error_line(result)
@@ -204,8 +204,9 @@ async def test_missing_rich_asks_for_the_cli_extra() -> None:
         MISSING,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=cli_env(IONQ_API_KEY="k"),
+        env=cli_env(IONQ_API_KEY="unused-key-5e1d"),
     )
+    watch_keys(proc, ["unused-key-5e1d"])
     result = await finish(proc)
     assert result.code == 2
     assert "pip install 'ionq-async[cli]'" in one_error_line(result)

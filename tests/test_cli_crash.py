@@ -118,3 +118,27 @@ async def test_sigint_exits_130_with_a_consistent_journal_and_a_resume_hint(
     assert f"--journal {journal} --resume" in stopped.err
     assert _integrity(journal) == "ok"
     await _resume_and_check(fake_ionq, sources, journal, tmp_path / "out.jsonl", *args)
+
+
+@pytest.mark.parametrize("form", ["--api-key KEY", "--api-key=KEY", "--api KEY"])
+async def test_sigint_hint_masks_the_api_key(
+    fake_ionq: FakeIonQ, tmp_path: Path, form: str
+) -> None:
+    """Issue 13: Ctrl-C during a rerun keyed on the command line never prints the key."""
+    key = fake_ionq.api_key
+    _, listing = await _seed(fake_ionq, tmp_path)
+    journal = tmp_path / "run.db"
+    given = [w.replace("KEY", key) for w in form.split()]
+    env = cli_env(IONQ_BASE_URL=fake_ionq.base_url)
+    rerun = ("rerun", "--from", str(listing), "--concurrency", "8", "--journal", str(journal))
+    proc = await start_cli(*given, *rerun, env=env)
+    await _until_cloned(journal, 10)
+    proc.send_signal(signal.SIGINT)
+    stopped = await finish(proc, timeout=30)  # finish also fails on the key in the output
+    assert stopped.code == 130, stopped.err
+    assert key not in stopped.out and key not in stopped.err
+    assert "Traceback" not in stopped.err
+    masked = form.split()[0].replace("KEY", "***")
+    assert f"{masked} *** rerun" in stopped.err or f"{masked} rerun" in stopped.err, stopped.err
+    assert f"--journal {journal} --resume" in stopped.err
+    assert "IONQ_API_KEY" in stopped.err

@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import shlex
 import sys
+import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
 from ..errors import IonQError
 from ._base import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError
+from ._secrets import MASK, Redactor, redact_argv, redacted_output
 
 __all__ = ["build_parser", "main"]
 
@@ -208,7 +210,16 @@ def _command(name: str) -> Command:
     return commands[name]
 
 
+def _shell_word(word: str) -> str:
+    """One shell word, quoted where needed, a trailing key mask left bare (``--api-key=***``)."""
+    if word.endswith(MASK):
+        head = word.removesuffix(MASK)
+        return (shlex.quote(head) if head else "") + MASK
+    return shlex.quote(word)
+
+
 def _resume_hint(args: argparse.Namespace, argv: Sequence[str]) -> str | None:
+    """How to finish an interrupted rerun: its command line with ``--resume``, key masked."""
     if getattr(args, "command", None) != "rerun":
         return None
     if not args.journal:
@@ -216,22 +227,37 @@ def _resume_hint(args: argparse.Namespace, argv: Sequence[str]) -> str | None:
             "clones already submitted keep running on IonQ; pass --journal FILE next time "
             "to be able to resume an interrupted rerun"
         )
-    words = [PROG, *argv]
+    words = [PROG, *redact_argv(argv)]
     if "--resume" not in words:
         words.append("--resume")
     stdin = " (with the same ids on stdin)" if "-" in args.job_ids else ""
-    return f"to finish this run{stdin}:\n  {shlex.join(words)}"
+    masked = any(w.endswith(MASK) for w in words)
+    key = f"\n(put your key in place of {MASK}, or set IONQ_API_KEY)" if masked else ""
+    return f"to finish this run{stdin}:\n  {' '.join(map(_shell_word, words))}{key}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args: argparse.Namespace | None = None
+    redact = Redactor.for_cli(argv)
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        _fail(redact(str(exc)))
+        return EXIT_USAGE
+    if args.command == "emulator":
+        # The emulator's --api-key is the fake key it accepts, printed for clients to use.
+        return _run(args, argv)
+    redact = Redactor([*redact.keys, args.api_key])
+    with redacted_output(redact):
+        return _run(args, argv)
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the parsed command; every failure becomes a message and an exit code."""
+    try:
         if args.command is None:
-            parser.print_help(sys.stderr)
+            build_parser().print_help(sys.stderr)
             return EXIT_USAGE
         if args.command == "emulator":
             return _emulator(args)
@@ -245,10 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        hint = _resume_hint(args, argv) if args is not None else None
+        hint = _resume_hint(args, argv)
         if hint:
             print(hint, file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:
         _fail(exc)
+        return EXIT_INCOMPLETE
+    except Exception:
+        # What Python would print for an uncaught error, but through the masked stderr.
+        traceback.print_exc()
         return EXIT_INCOMPLETE

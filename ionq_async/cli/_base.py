@@ -1,4 +1,4 @@
-"""Shared pieces of the ``ionq-async`` CLI: exit codes, input checks, clients and JSON shapes.
+"""Shared pieces of the ``ionq-async`` CLI: exit codes, input checks, clients and JSON output.
 
 Nothing here imports rich, so the parser and the ``emulator`` command work without it.
 """
@@ -6,23 +6,20 @@ Nothing here imports rich, so the parser and the ``emulator`` command work witho
 from __future__ import annotations
 
 import argparse
-import enum
 import json
 import sys
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from .._models import CloneRequest, ErrorMitigation, Noise, Settings, check_job_id
+from .._polling import PollPolicy
 
 if TYPE_CHECKING:
     from .._client import AsyncIonQ
-    from .._models import Job
 
 __all__ = [
+    "CLI_POLL",
     "EXIT_INCOMPLETE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -32,7 +29,6 @@ __all__ = [
     "clone_request",
     "describe_error",
     "job_ids",
-    "job_json",
     "make_client",
     "print_json",
     "read_sources",
@@ -43,6 +39,8 @@ EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+CLI_POLL = PollPolicy(initial=1.0, factor=1.5, max_interval=15.0)
+"""How the CLI polls the jobs it waits for (gentler than the SDK's default)."""
 
 
 class UsageError(Exception):
@@ -159,30 +157,6 @@ def describe_error(error: BaseException | None) -> str | None:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if attrs.has(type(value)):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in attrs.fields(type(value))
-            if getattr(value, f.name) is not None
-        }
-    return value
-
-
-def job_json(job: Job) -> dict[str, Any]:
-    """A Job as plain JSON data (unset fields left out)."""
-    data: dict[str, Any] = _plain(job)
-    return data
-
-
 def print_json(data: Any) -> None:
     """Write ``data`` as indented JSON on stdout."""
-    sys.stdout.write(json.dumps(_plain(data), indent=2) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")

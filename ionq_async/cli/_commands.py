@@ -9,23 +9,21 @@ import sys
 from rich.console import Console
 
 from .._models import Job, JobStatus
-from .._polling import PollPolicy
+from .._serde import dump_job
 from ._base import (
+    CLI_POLL,
     EXIT_INCOMPLETE,
     EXIT_OK,
     UsageError,
     clone_request,
     job_id,
     job_ids,
-    job_json,
     make_client,
     print_json,
 )
 from ._render import job_table, jobs_table, status_text
 
 __all__ = ["cancel", "clone", "get", "list_jobs", "wait"]
-
-_CLI_POLL = PollPolicy(initial=1.0, factor=1.5, max_interval=15.0)
 
 
 def _out() -> Console:
@@ -58,10 +56,10 @@ async def clone(args: argparse.Namespace) -> int:
         if not args.json:
             _err().print(f"cloned {source} -> [bold]{created.id}[/]; waiting for it to finish")
         job = await client.jobs.wait(
-            created.id, timeout=args.timeout, poll=_CLI_POLL, raise_on_failure=False
+            created.id, timeout=args.timeout, poll=CLI_POLL, raise_on_failure=False
         )
     if args.json:
-        print_json({"source_id": source, **job_json(job)})
+        print_json({"source_id": source, **dump_job(job)})
     else:
         _out().print(job_table(job))
     return _exit_for([job])
@@ -78,7 +76,7 @@ async def get(args: argparse.Namespace) -> int:
     async with make_client(args) as client:
         job = await client.jobs.get(jid)
     if args.json:
-        print_json(job_json(job))
+        print_json(dump_job(job))
     else:
         _out().print(job_table(job))
     return EXIT_OK
@@ -97,7 +95,7 @@ async def list_jobs(args: argparse.Namespace) -> int:
                 if len(jobs) >= args.limit:
                     break
     if args.json:
-        print_json([job_json(j) for j in jobs])
+        print_json([dump_job(j) for j in jobs])
     elif jobs:
         title = f"{len(jobs)} newest {args.status + ' ' if args.status else ''}jobs"
         out = _out()
@@ -113,7 +111,7 @@ async def wait(args: argparse.Namespace) -> int:
     done: list[Job] = []
     out = _out()
     async with make_client(args) as client:
-        finished = client.jobs.wait_many(ids, timeout=args.timeout, poll=_CLI_POLL)
+        finished = client.jobs.wait_many(ids, timeout=args.timeout, poll=CLI_POLL)
         async with contextlib.aclosing(finished):
             async for job in finished:
                 done.append(job)
@@ -121,7 +119,7 @@ async def wait(args: argparse.Namespace) -> int:
                     failure = f"  {job.failure.code}: {job.failure.message}" if job.failure else ""
                     out.print(status_text(job.status).append(f"  {job.id}{failure}"))
     if args.json:
-        print_json([job_json(j) for j in done])
+        print_json([dump_job(j) for j in done])
     return _exit_for(done)
 
 

@@ -10,13 +10,13 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from attrs import frozen
 from rich.console import Console
 
-from .._polling import PollPolicy
+from .. import PollPolicy, RerunReport
 from ._base import (
+    CLI_POLL,
     EXIT_INCOMPLETE,
     EXIT_OK,
     UsageError,
@@ -27,6 +27,7 @@ from ._base import (
     read_sources,
 )
 from ._render import RerunDisplay, probabilities_table, problems, summary
+from ._secrets import RedactingStream, Redactor
 
 if TYPE_CHECKING:
     from .. import AsyncIonQ, CloneRequest, RerunOutcome
@@ -35,23 +36,15 @@ if TYPE_CHECKING:
 
 __all__ = ["demo", "rerun"]
 
-_CLI_POLL = PollPolicy(initial=1.0, factor=1.5, max_interval=15.0)
 _DEMO_POLL = PollPolicy(initial=0.2, factor=1.25, max_interval=0.5)
 _DEMO_MAX_JOBS = 20_000
 
 
-@frozen
-class Report:
-    """The outcomes of a CLI rerun in input order, with counts and wall time."""
-
-    outcomes: tuple[RerunOutcome, ...]
-    counts: dict[str, int]
-    duration: float
-
-    @property
-    def ok(self) -> bool:
-        """True when every source's clone completed (or, without waiting, was submitted)."""
-        return all(o.status in ("completed", "submitted") for o in self.outcomes)
+def succeeded(report: RerunReport, *, waited: bool = True) -> bool:
+    """True when every source's clone completed (or, with ``--no-wait``, was submitted)."""
+    if report.ok:
+        return True
+    return not waited and all(o.status in ("completed", "submitted") for o in report.outcomes)
 
 
 def outcome_json(o: RerunOutcome) -> dict[str, Any]:
@@ -78,7 +71,7 @@ async def run_batch(
     out: IO[str] | None = None,
     on_outcome: Callable[[RerunOutcome], None] | None = None,
     **options: Any,
-) -> Report:
+) -> RerunReport:
     """Run ``client.jobs.rerun`` under a live display; stream outcomes to ``out``."""
     started = time.monotonic()
     got: dict[str, RerunOutcome] = {}
@@ -103,7 +96,7 @@ async def run_batch(
     counts: dict[str, int] = {}
     for o in ordered:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return Report(ordered, counts, time.monotonic() - started)
+    return RerunReport(outcomes=ordered, counts=counts, duration=time.monotonic() - started)
 
 
 def _open_out(path: str) -> IO[str]:
@@ -145,9 +138,11 @@ async def rerun(args: argparse.Namespace) -> int:
         out = None
         if args.out is not None:
             try:
-                out = stack.enter_context(await asyncio.to_thread(_open_out, args.out))
+                file = stack.enter_context(await asyncio.to_thread(_open_out, args.out))
             except OSError as exc:
                 raise UsageError(f"cannot write --out {args.out}: {exc.strerror}") from None
+            # An outcome's error text may quote a server that echoed the key.
+            out = cast(IO[str], RedactingStream(file, Redactor.for_cli((), args.api_key)))
         err = Console(stderr=True, highlight=False)
         client = make_client(args, max_connections=max(100, args.concurrency))
         async with client:
@@ -160,7 +155,7 @@ async def rerun(args: argparse.Namespace) -> int:
                 out=out,
                 concurrency=args.concurrency,
                 wait=not args.no_wait,
-                poll=_CLI_POLL,
+                poll=CLI_POLL,
                 timeout=args.timeout,
                 journal=args.journal,
                 retry_failed=args.retry_failed,
@@ -181,7 +176,7 @@ async def rerun(args: argparse.Namespace) -> int:
             out_console.print(table)
         if args.out is not None:
             out_console.print(f"[dim]outcomes written to {args.out}[/]")
-    return EXIT_OK if report.ok else EXIT_INCOMPLETE
+    return EXIT_OK if succeeded(report, waited=not args.no_wait) else EXIT_INCOMPLETE
 
 
 # --- demo ---------------------------------------------------------------------------------
