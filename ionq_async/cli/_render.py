@@ -98,7 +98,7 @@ class Reportish(Protocol):
     def duration(self) -> float: ...
 
 
-_ORDER = ("completed", "failed", "canceled", "error", "ambiguous", "submitted")
+_ORDER = ("completed", "failed", "canceled", "error", "ambiguous", "submitted", "skipped")
 _MAX_PROBLEMS = 8
 
 
