@@ -25,7 +25,7 @@ def _load_job_named(job_id: str, data: Any) -> Job:
 
 
 class JobOperations:
-    """Read one job, read a page or many jobs by id, post a clone, cancel: nothing more."""
+    """Read one job, read a page or many jobs by id, post a clone: nothing more."""
 
     def __init__(self, http: RequestPath) -> None:
         self._http = http
@@ -81,7 +81,3 @@ class JobOperations:
             "POST", f"/jobs/{job_id}/{action}", json_body=body, retry=retry, load=load_job_created
         )
         return created
-
-    async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> Any:
-        """Cancel one job; the server's answer as decoded JSON."""
-        return await self._http.request("PUT", f"/jobs/{job_id}/status/cancel", retry=retry)
