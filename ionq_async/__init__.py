@@ -1,8 +1,11 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
+from ._answers import CostEstimate, EstimateRate, JobPage, JobsStatusChange, JobStatusChange
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
+from ._job_types import JOB_TYPES
 from ._jobs import Jobs
 from ._journal import Journal, JournalEntry
+from ._listing import JobListing
 from ._models import (
     CloneRequest,
     Compilation,
@@ -19,6 +22,7 @@ from ._models import (
 from ._polling import PollPolicy
 from ._ratelimit import RateLimiter
 from ._rerun_types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
+from ._result_models import CircuitResult, Results
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._version import __version__
 from .errors import (
@@ -44,16 +48,20 @@ from .errors import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "JOB_TYPES",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncIonQ",
     "AuthenticationError",
     "BadRequestError",
+    "CircuitResult",
     "CloneRequest",
     "Compilation",
     "ConflictError",
+    "CostEstimate",
     "ErrorMitigation",
+    "EstimateRate",
     "Failure",
     "IonQError",
     "Job",
@@ -62,8 +70,12 @@ __all__ = [
     "JobCreated",
     "JobError",
     "JobFailedError",
+    "JobListing",
+    "JobPage",
     "JobStatus",
+    "JobStatusChange",
     "Jobs",
+    "JobsStatusChange",
     "Journal",
     "JournalEntry",
     "Money",
@@ -79,6 +91,7 @@ __all__ = [
     "RerunProgress",
     "RerunReport",
     "ResponseValidationError",
+    "Results",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",

@@ -8,9 +8,13 @@ from typing import Any, Unpack
 
 import attrs
 
-from . import _defaults as d
+from ._answers import CostEstimate, JobsStatusChange, JobStatusChange
+from ._estimates import estimate_params, load_estimate
 from ._http import RequestPath
 from ._idempotency import TokenIndex, clone_idempotent, new_token, with_token
+from ._job_types import check_create_payload
+from ._listing import JobListing, list_params
+from ._listing import job_ids as _ids
 from ._models import (
     CloneFields,
     CloneRequest,
@@ -24,31 +28,20 @@ from ._operations import JobOperations
 from ._polling import OnStatus, Poller, PollPolicy, unique
 from ._rerun_types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
 from ._reruns import Engines, rerun, rerun_all
+from ._result_models import Results
+from ._result_reader import ResultReader
 from ._results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
 from ._retry import RetryPolicy
 from ._serde import dump_request, load_job_cost, load_job_created
+from ._status_changes import change_many, change_one
 from ._waits import wait, wait_many
-from .errors import (
-    IonQError,
-    ResponseValidationError,
-)
+from .errors import IonQError
 
 __all__ = ["Jobs"]
 
 logger = logging.getLogger("ionq_async")
 
-_Params = list[tuple[str, str]]
-_CREATE_TYPES = ("ionq.circuit.v1", "ionq.qasm3.v1", "ionq.multi-circuit.v1")
 _CLONE_FIELDS = frozenset(f.name for f in attrs.fields(CloneRequest))
-
-
-def _ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
-    if isinstance(job_ids, str):
-        raise TypeError(f"{name} must be a list of job ids, not a single string")
-    ids = list(job_ids)
-    for i, job_id in enumerate(ids):
-        check_job_id(job_id, f"{name}[{i}]")
-    return ids
 
 
 def _clone_request(request: CloneRequest | None, fields: Mapping[str, Any]) -> CloneRequest:
@@ -107,18 +100,10 @@ class Jobs:
         *,
         retry: RetryPolicy | None = None,
     ) -> JobCreated:
-        """Submit a new job from an `ionq.circuit.v1`, `ionq.qasm3.v1` or multi-circuit payload."""
-        if not isinstance(payload, Mapping):
-            raise TypeError(f"payload must be a mapping, not {type(payload).__name__}")
-        for key in ("type", "backend", "input"):
-            if key not in payload:
-                raise ValueError(f"payload is missing the required field {key!r}")
-        if payload["type"] not in _CREATE_TYPES:
-            raise ValueError(
-                f"payload type must be one of {_CREATE_TYPES}, got {payload['type']!r}"
-            )
+        """Submit a new job: any JobCreationPayload type (see `JOB_TYPES`), as a mapping."""
+        body = check_create_payload(payload)
         created: JobCreated = await self._http.request(
-            "POST", "/jobs", json_body=dict(payload), retry=retry, load=load_job_created
+            "POST", "/jobs", json_body=body, retry=retry, load=load_job_created
         )
         return created
 
@@ -172,7 +157,7 @@ class Jobs:
         check_job_id(job_id)
         return await self._ops.get(job_id, retry=retry)
 
-    async def list(
+    def list(
         self,
         *,
         status: JobStatus | str | None = None,
@@ -182,69 +167,87 @@ class Jobs:
         session_id: str | None = None,
         parent_job_id: str | None = None,
         submitter_id: str | None = None,
+        cursor: str | None = None,
         retry: RetryPolicy | None = None,
-    ) -> AsyncGenerator[Job, None]:
-        """Every job matching the filters, newest first, following `next` across pages.
+    ) -> JobListing:
+        """Every job matching the filters, newest first: `async for` follows `next` across pages.
 
-        `limit` is the page size, not a cap on the total.
+        `await` it instead for one JobPage, whose `next` passed back as `cursor` resumes
+        the listing there. `limit` is the page size, not a cap on the total.
         """
-        params: _Params = []
-        if ids is not None:
-            params += [("ids", i) for i in _ids(ids, "ids")]
-        if status is not None:
-            params.append(("status", str(JobStatus(status))))
-        if target is not None:
-            params.append(("target", target if isinstance(target, str) else ",".join(target)))
-        if session_id is not None:
-            params.append(("session_id", session_id))
-        if parent_job_id is not None:
-            params.append(("parent_job_id", check_job_id(parent_job_id, "parent_job_id")))
-        if submitter_id is not None:
-            params.append(("submitter_id", submitter_id))
-        if limit is not None:
-            top = d.MAX_PAGE
-            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= top:
-                raise ValueError(f"limit must be an int page size in 1..{top}, got {limit!r}")
-            params.append(("limit", str(limit)))
-        seen_cursors: set[str] = set()
-        page: _Params | None = params
-        while page is not None:
-            jobs, cursor = await self._ops.page(page, retry=retry)
-            for job in jobs:
-                yield job
-            if cursor in seen_cursors:
-                raise ResponseValidationError(f"the server repeated the page cursor {cursor!r}")
-            if cursor is not None:
-                seen_cursors.add(cursor)
-            page = None if cursor is None else [*params, ("next", cursor)]
+        params = list_params(
+            status=status,
+            limit=limit,
+            ids=ids,
+            target=target,
+            session_id=session_id,
+            parent_job_id=parent_job_id,
+            submitter_id=submitter_id,
+        )
+        return JobListing(self._ops, params, cursor=cursor, retry=retry)
 
-    async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> None:
-        """Cancel a job that has not finished."""
+    async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
+        """Cancel a job that has not finished; the API's `{id, status}` answer."""
         check_job_id(job_id)
-        await self._ops.cancel(job_id, retry=retry)
+        return await change_one(self._http, "cancel", job_id, retry=retry)
 
     async def cancel_many(
         self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
-    ) -> None:
-        """Cancel several jobs in one request."""
-        ids = _ids(job_ids)
-        if ids:
-            await self._http.request(
-                "PUT", "/jobs/status/cancel", json_body={"ids": ids}, retry=retry
-            )
+    ) -> JobsStatusChange:
+        """Cancel several jobs in one request (no ids: no request, an answer with no ids)."""
+        return await change_many(self._http, "cancel", _ids(job_ids), retry=retry)
 
-    async def delete(self, job_id: str, *, retry: RetryPolicy | None = None) -> None:
-        """Delete a job."""
+    async def delete(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
+        """Delete a job; the API's `{id, status}` answer."""
         check_job_id(job_id)
-        await self._http.request("DELETE", f"/jobs/{job_id}", retry=retry)
+        return await change_one(self._http, "delete", job_id, retry=retry)
 
     async def delete_many(
         self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
-    ) -> None:
-        """Delete several jobs in one request."""
-        ids = _ids(job_ids)
-        if ids:
-            await self._http.request("DELETE", "/jobs", json_body={"ids": ids}, retry=retry)
+    ) -> JobsStatusChange:
+        """Delete several jobs in one request (no ids: no request, an answer with no ids)."""
+        return await change_many(self._http, "delete", _ids(job_ids), retry=retry)
+
+    async def estimate(
+        self,
+        backend: str,
+        *,
+        qubits: int,
+        shots: int | None = None,
+        one_qubit_gates: int = 0,
+        two_qubit_gates: int = 0,
+        error_mitigation: bool | None = None,
+        type: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> CostEstimate:
+        """The predicted cost, execution time and queue time of a job of this size."""
+        params = estimate_params(
+            backend,
+            qubits=qubits,
+            shots=shots,
+            one_qubit_gates=one_qubit_gates,
+            two_qubit_gates=two_qubit_gates,
+            error_mitigation=error_mitigation,
+            type=type,
+        )
+        estimate: CostEstimate = await self._http.request(
+            "GET", "/jobs/estimate", params=params, retry=retry, load=load_estimate
+        )
+        return estimate
+
+    async def results(self, job_id: str, *, retry: RetryPolicy | None = None) -> Results:
+        """A completed job's Results: probabilities, counts, shots; per child circuit too."""
+        check_job_id(job_id)
+        return await ResultReader(self._http, self._ops).results(job_id, retry)
+
+    async def artifact(
+        self, job_id: str, artifact_id: str, *, retry: RetryPolicy | None = None
+    ) -> Any:
+        """One artifact of a job (an `id` from its `results` map), decoded from JSON."""
+        check_job_id(job_id)
+        if not isinstance(artifact_id, str) or artifact_id in ("", ".", ".."):
+            raise ValueError(f"artifact_id must be an artifact id string, got {artifact_id!r}")
+        return await self._http.request("GET", artifact_path(job_id, artifact_id), retry=retry)
 
     async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
         """A job's estimated and actual cost."""

@@ -25,7 +25,7 @@ def _load_job_named(job_id: str, data: Any) -> Job:
 
 
 class JobOperations:
-    """Read one job, read a page or many jobs by id, post a clone, cancel: nothing more."""
+    """Read one job, read a page or many jobs by id, post a clone: nothing more."""
 
     def __init__(self, http: RequestPath) -> None:
         self._http = http
@@ -99,7 +99,3 @@ class JobOperations:
             "GET", f"/jobs/{job_id}/cost", retry=retry, load=load_job_cost
         )
         return cost
-
-    async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> Any:
-        """Cancel one job; the server's answer as decoded JSON."""
-        return await self._http.request("PUT", f"/jobs/{job_id}/status/cancel", retry=retry)

@@ -10,7 +10,18 @@ from yarl import URL
 
 from .errors import IonQError, ResponseValidationError
 
-__all__ = ["artifact_path", "legacy_result_path", "parse_probabilities", "probability_artifact"]
+__all__ = [
+    "Source",
+    "artifact_path",
+    "find_source",
+    "legacy_path",
+    "legacy_result_path",
+    "parse_probabilities",
+    "probability_artifact",
+]
+
+Source = tuple[str | None, str, list[tuple[str, str]]]
+"""Where a result payload is read: (its format if known, path under base_url, query)."""
 
 PROBABILITY_FORMATS = (
     "ionq.result.probabilities.json.v1",
@@ -37,15 +48,20 @@ def artifact_path(job_id: str, artifact_id: str) -> str:
 def legacy_result_path(
     base_url: str, results: Mapping[str, Any] | None, job_id: str
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The path (under base_url) and query of the legacy probabilities URL.
-
-    The API's URLs repeat the version prefix (`/v0.4/jobs/...`), which is stripped. A URL
-    on another host is refused: the API key would be sent there.
-    """
+    """The path and query of the job's legacy probabilities URL (its default path if none)."""
     legacy = (results or {}).get("probabilities")
     url = legacy.get("url") if isinstance(legacy, dict) else None
     if not isinstance(url, str) or not url:
         return f"/jobs/{job_id}/results/probabilities", []
+    return legacy_path(base_url, url)
+
+
+def legacy_path(base_url: str, url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The path (under base_url) and query of a legacy result URL (`results.<kind>.url`).
+
+    The API's URLs repeat the version prefix (`/v0.4/jobs/...`), which is stripped. A URL
+    on another host is refused: the API key would be sent there.
+    """
     base = URL(base_url)
     target = URL(url)
     origin = (target.scheme, target.host, target.port)
@@ -59,6 +75,30 @@ def legacy_result_path(
     if prefix and (path == prefix or path.startswith(prefix + "/")):
         path = path[len(prefix) :]
     return path, list(target.query.items())
+
+
+def find_source(
+    base_url: str,
+    job_id: str,
+    results: Mapping[str, Any] | None,
+    formats: tuple[str, ...],
+    legacy_key: str | None,
+) -> Source | None:
+    """Where to read the first of `formats` the job offers: an artifact, else a legacy URL."""
+    entries = results or {}
+    descriptors = {
+        (entry.get("format") if isinstance(entry.get("format"), str) else key): entry["id"]
+        for key, entry in entries.items()
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+    }
+    for fmt in formats:
+        if fmt in descriptors:
+            return fmt, artifact_path(job_id, descriptors[fmt]), []
+    legacy = entries.get(legacy_key) if legacy_key else None
+    url = legacy.get("url") if isinstance(legacy, dict) else None
+    if isinstance(url, str) and url:
+        return (None, *legacy_path(base_url, url))
+    return None
 
 
 def parse_probabilities(data: Any, fmt: str | None) -> dict[str, float]:

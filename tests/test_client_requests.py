@@ -19,6 +19,7 @@ from ionq_async import (
     IonQError,
     JobCreated,
     JobStatus,
+    JobStatusChange,
     Noise,
     ResponseValidationError,
     RetryPolicy,
@@ -308,7 +309,7 @@ async def test_list_rejects_unknown_status(client: AsyncIonQ, mocked: aiorespons
 
 async def test_cancel(client: AsyncIonQ, mocked: aioresponses) -> None:
     mocked.put(f"{BASE}/jobs/{SRC}/status/cancel", payload={"id": SRC, "status": "canceled"})
-    assert await client.jobs.cancel(SRC) is None
+    assert await client.jobs.cancel(SRC) == JobStatusChange(id=SRC, status="canceled")
     [call] = sent(mocked)
     check(call, "PUT", f"/jobs/{SRC}/status/cancel")
 
