@@ -1,5 +1,23 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
+from ._account import Schemas
+from ._api_models import (
+    Backend,
+    BackendStatus,
+    Characterization,
+    Fidelity,
+    GateFidelity,
+    GroupUsage,
+    Session,
+    SessionSettings,
+    SessionStatus,
+    Timing,
+    Usage,
+    UsageAmount,
+    UsagePeriod,
+    Whoami,
+)
+from ._backends import Backends
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
 from ._jobs import Jobs
 from ._journal import Journal, JournalEntry
@@ -20,6 +38,7 @@ from ._polling import PollPolicy
 from ._ratelimit import RateLimiter
 from ._rerun_types import RerunOutcome, RerunProgress, RerunReport
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._sessions import Sessions
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -49,12 +68,19 @@ __all__ = [
     "APITimeoutError",
     "AsyncIonQ",
     "AuthenticationError",
+    "Backend",
+    "BackendStatus",
+    "Backends",
     "BadRequestError",
+    "Characterization",
     "CloneRequest",
     "Compilation",
     "ConflictError",
     "ErrorMitigation",
     "Failure",
+    "Fidelity",
+    "GateFidelity",
+    "GroupUsage",
     "IonQError",
     "Job",
     "JobCanceledError",
@@ -81,9 +107,19 @@ __all__ = [
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
+    "Schemas",
     "ServerError",
+    "Session",
+    "SessionSettings",
+    "SessionStatus",
+    "Sessions",
     "Settings",
     "SubmissionUnknownError",
+    "Timing",
+    "Usage",
+    "UsageAmount",
+    "UsagePeriod",
     "WaitTimeoutError",
+    "Whoami",
     "__version__",
 ]
