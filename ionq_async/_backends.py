@@ -125,8 +125,8 @@ class Backends:
         # The spec's `pages` is described as the pages *remaining* while servers send the
         # total, so paging stops on a short page instead of trusting it.
         seen: set[str] = set()
-        page = 1
-        while True:
+        page, full = 1, True
+        while full:
             items: _Page = await self._http.request(
                 "GET",
                 f"/backends/{name}/characterizations",
@@ -139,8 +139,7 @@ class Backends:
             seen.update(c.id for c in items)
             for item in items:
                 yield item
-            if len(items) < CHARACTERIZATION_PAGE:
-                return
+            full = len(items) >= CHARACTERIZATION_PAGE
             page += 1
 
     async def characterization(

@@ -170,19 +170,18 @@ class Sessions:
         self, session_id: str, params: _Params, retry: RetryPolicy | None
     ) -> AsyncIterator[Job]:
         cursors: set[str] = set()
-        page = params
-        while True:
+        page: _Params | None = params
+        while page is not None:
             jobs, cursor = await self._http.request(
                 "GET", f"/sessions/{session_id}/jobs", params=page, retry=retry, load=load_jobs
             )
             for job in jobs:
                 yield job
-            if cursor is None:
-                return
             if cursor in cursors:
                 raise ResponseValidationError(f"the server repeated the page cursor {cursor!r}")
-            cursors.add(cursor)
-            page = [*params, ("next", cursor)]
+            if cursor is not None:
+                cursors.add(cursor)
+            page = None if cursor is None else [*params, ("next", cursor)]
 
     @contextlib.asynccontextmanager
     async def open(

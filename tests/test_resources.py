@@ -180,13 +180,15 @@ async def test_session_lifecycle(fake: FakeIonQ, client: AsyncIonQ) -> None:
 
 async def test_session_jobs_follow_every_page(fake: FakeIonQ, client: AsyncIonQ) -> None:
     session = fake.add_session(QPU)
-    mine = [fake.add_job(backend=QPU, session_id=session.id).id for _ in range(7)]
+    slow = (60.0, 60.0, 60.0)
+    mine = [fake.add_job(backend=QPU, session_id=session.id, durations=slow).id for _ in range(5)]
+    done = [fake.add_job(backend=QPU, session_id=session.id, status="completed").id for _ in "ab"]
     fake.add_job(backend=QPU)  # not in the session
     found = [job.id async for job in client.sessions.jobs(session.id, limit=3)]
-    assert sorted(found) == sorted(mine) and len(found) == 7
+    assert sorted(found) == sorted(mine + done) and len(found) == 7
     assert len([r for r in fake.requests if r.route == "session_jobs"]) == 3
-    done = [j async for j in client.sessions.jobs(session.id, status="completed")]
-    assert done == []
+    completed = [j.id async for j in client.sessions.jobs(session.id, status="completed")]
+    assert sorted(completed) == sorted(done)
 
 
 async def test_unknown_session_is_not_found(client: AsyncIonQ) -> None:
