@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from _spec import validator_for
 from aioresponses import aioresponses
 from test_client_requests import BASE, KEY, check, sent
 from yarl import URL
@@ -20,6 +21,7 @@ from ionq_async import (
     SessionStatus,
     SubmissionUnknownError,
 )
+from ionq_async._sessions import create_body
 
 QPU = "qpu.forte-1"
 CHAR = "617a1f8b-59d4-435d-aa33-695433d7155e"
@@ -301,3 +303,15 @@ async def test_open_creates_then_ends(mocked: aioresponses, client: AsyncIonQ) -
     create, end = sent(mocked)
     check(create, "POST", "/sessions", body={"backend": QPU, "settings": {"duration_limit_min": 5}})
     check(end, "POST", f"/sessions/{SID}/end")
+
+
+def test_session_bodies_validate_against_the_spec() -> None:
+    validator = validator_for("CreateSessionRequest")
+    bodies = [
+        create_body(QPU, None, None, None),
+        create_body(QPU, 10, 60, 100),
+        create_body(QPU, None, None, Money(value=1.5, unit="credit")),
+    ]
+    for body in bodies:
+        validator.validate(body)
+    validator_for("Session").validate(SESSION)
