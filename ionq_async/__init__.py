@@ -1,6 +1,24 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
+from ._account import Schemas
 from ._answers import CostEstimate, EstimateRate, JobPage, JobsStatusChange, JobStatusChange
+from ._api_models import (
+    Backend,
+    BackendStatus,
+    Characterization,
+    Fidelity,
+    GateFidelity,
+    GroupUsage,
+    Session,
+    SessionSettings,
+    SessionStatus,
+    Timing,
+    Usage,
+    UsageAmount,
+    UsagePeriod,
+    Whoami,
+)
+from ._backends import Backends
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
 from ._job_types import JOB_TYPES
 from ._jobs import Jobs
@@ -24,6 +42,7 @@ from ._ratelimit import RateLimiter
 from ._rerun_types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
 from ._result_models import CircuitResult, Results
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._sessions import Sessions
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -54,7 +73,11 @@ __all__ = [
     "APITimeoutError",
     "AsyncIonQ",
     "AuthenticationError",
+    "Backend",
+    "BackendStatus",
+    "Backends",
     "BadRequestError",
+    "Characterization",
     "CircuitResult",
     "CloneRequest",
     "Compilation",
@@ -63,6 +86,9 @@ __all__ = [
     "ErrorMitigation",
     "EstimateRate",
     "Failure",
+    "Fidelity",
+    "GateFidelity",
+    "GroupUsage",
     "IonQError",
     "Job",
     "JobCanceledError",
@@ -95,9 +121,19 @@ __all__ = [
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
+    "Schemas",
     "ServerError",
+    "Session",
+    "SessionSettings",
+    "SessionStatus",
+    "Sessions",
     "Settings",
     "SubmissionUnknownError",
+    "Timing",
+    "Usage",
+    "UsageAmount",
+    "UsagePeriod",
     "WaitTimeoutError",
+    "Whoami",
     "__version__",
 ]

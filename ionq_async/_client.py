@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import _account
 from . import _defaults as d
+from ._account import GroupBy, Modality, Schemas
+from ._api_models import Usage, Whoami
+from ._backends import Backends
 from ._http import RequestPath
 from ._jobs import Jobs
 from ._ratelimit import RateLimiter, RateLimitSetting
 from ._retry import RetryBudget, RetryPolicy
+from ._sessions import Sessions
 from ._transport import Transport, check_base_url, user_agent
 
 if TYPE_CHECKING:
@@ -27,8 +33,9 @@ class AsyncIonQ:
 
     The key comes from `api_key` or `IONQ_API_KEY`, the URL from `base_url` or
     `IONQ_BASE_URL`. `request_timeout` bounds one HTTP attempt; `retry` is the default
-    RetryPolicy (every `client.jobs.*` call also takes `retry=`); `rate_limit` paces all
-    requests of this client: None, a fixed rate in requests/s, or "adaptive" (on 429s).
+    RetryPolicy (every call on the client and its resources also takes `retry=`);
+    `rate_limit` paces all requests of this client: None, a fixed rate in requests/s, or
+    "adaptive" (on 429s).
     A `session` passed in is used as is and never closed by the client.
     """
 
@@ -74,6 +81,9 @@ class AsyncIonQ:
             max_connections=max_connections,
         )
         self.jobs = Jobs(self._http)
+        self.backends = Backends(self._http)
+        self.sessions = Sessions(self._http)
+        self.schemas = Schemas(self._http)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -99,6 +109,34 @@ class AsyncIonQ:
         self._closed = True
         await self.jobs._close()
         await self._transport.close()
+
+    async def whoami(self, *, retry: RetryPolicy | None = None) -> Whoami:
+        """The API key this client authenticates with: its id, name and project."""
+        return await _account.whoami(self._http, retry=retry)
+
+    async def usage(
+        self,
+        organization_id: str,
+        *,
+        start_date: dt.date | str,
+        end_date: dt.date | str,
+        group_by: GroupBy = "project",
+        modality: Modality = "daily",
+        retry: RetryPolicy | None = None,
+    ) -> Usage:
+        """An organization's QPU usage and cost from `start_date` to `end_date` (exclusive).
+
+        `group_by` is "job", "project" or "user"; `modality` is "daily", "weekly" or "monthly".
+        """
+        return await _account.usage(
+            self._http,
+            organization_id,
+            start_date=start_date,
+            end_date=end_date,
+            group_by=group_by,
+            modality=modality,
+            retry=retry,
+        )
 
     @property
     def closed(self) -> bool:

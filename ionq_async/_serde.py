@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._api_models import (
+    BackendStatus,
+    Fidelity,
+    SessionSettings,
+    SessionStatus,
+    Timing,
+    UsagePeriod,
+)
 from ._models import (
     CloneRequest,
     Compilation,
@@ -35,6 +44,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.StrEnum)
 
 converter = cattrs.Converter()
 
@@ -53,6 +63,33 @@ def _status(value: Any, _: Any) -> JobStatus | str:
 
 def _optional_status(value: Any, _: Any) -> JobStatus | str | None:
     return None if value is None else _status(value, None)
+
+
+def _lenient_enum(enum_cls: type[E]) -> Callable[[Any, Any], E | str]:
+    """A hook reading a known value as a member of `enum_cls` and an unknown one as its str."""
+    members: dict[str, E] = {m.value: m for m in enum_cls}
+
+    def hook(value: Any, _: Any) -> E | str:
+        if not isinstance(value, str):
+            raise TypeError(f"status must be a string, got {value!r}")
+        return members.get(value, value)
+
+    return hook
+
+
+def _date(value: Any, _: Any) -> date | None:
+    """A calendar date from "YYYY-MM-DD" (or a full timestamp, whose date is kept)."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value)
+    return _datetime(value, None).date()
+
+
+def _session_settings(value: Any, _: Any) -> SessionSettings:
+    if value is None:
+        return SessionSettings()
+    return _settings_fn(value, SessionSettings)
 
 
 def _datetime(value: Any, _: Any) -> datetime:
@@ -142,6 +179,25 @@ converter.register_structure_hook(tuple[str, ...] | None, _string_tuple)
 converter.register_structure_hook_func(lambda t: t == dict[str, Any], _loose_dict)
 converter.register_structure_hook_func(lambda t: t == dict[str, Any] | None, _nullable_dict)
 converter.register_structure_hook(Job, make_dict_structure_fn(Job, converter))
+converter.register_structure_hook(BackendStatus | str, _lenient_enum(BackendStatus))
+converter.register_structure_hook(SessionStatus | str, _lenient_enum(SessionStatus))
+converter.register_structure_hook(date | None, _date)
+for _renamed in (Fidelity, Timing):
+    converter.register_structure_hook(
+        _renamed,
+        make_dict_structure_fn(
+            _renamed,
+            converter,
+            one_qubit=override(rename="1q"),
+            two_qubit=override(rename="2q"),
+        ),
+    )
+converter.register_structure_hook(
+    UsagePeriod,
+    make_dict_structure_fn(UsagePeriod, converter, from_date=override(rename="from")),
+)
+_settings_fn = make_dict_structure_fn(SessionSettings, converter)
+converter.register_structure_hook(SessionSettings, _session_settings)
 
 
 def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def test_every_example_is_tested() -> None:
         "clone_and_wait.py",
         "batch_rerun.py",
         "asyncio_app.py",
+        "session_rerun.py",
     }
 
 
@@ -53,3 +55,12 @@ async def test_asyncio_app() -> None:
     assert code == 0, err
     assert "-> 200" in out
     assert '"status": "completed"' in out and '"3": 0.5' in out
+
+
+async def test_session_rerun() -> None:
+    code, out, err = await _run("session_rerun.py")
+    assert code == 0, err
+    assert "offline: IonQ emulator" in out and "at most 3 jobs" in out
+    assert "5 jobs: 3 completed, 2 skipped" in out
+    assert out.count("has ended (its job count limit of 3)") == 2
+    assert re.search(r"session \S+: ended, 3 jobs, ended at ", out), out

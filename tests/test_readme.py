@@ -101,3 +101,66 @@ async def test_emulator_example_runs_unchanged() -> None:
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, err.decode()
     assert out.decode().strip() == "{'0': 0.5, '3': 0.5}"
+
+
+async def test_backends_and_sessions_example_runs_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code = _section_block(README.read_text(encoding="utf-8"), "## Backends and sessions", "python")
+    assert README_SOURCE_ID in code and "client.sessions.open(" in code
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        source = fake.add_job(name="bell", backend="qpu.forte-1", status="completed")
+        code = code.replace(README_SOURCE_ID, source.id)
+        monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+        monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            code,
+            env=dict(os.environ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        assert proc.returncode == 0, err.decode()
+        [session] = fake.sessions.by_id.values()
+        assert fake.session_json(session.id)["status"] == "ended"
+        assert session.job_ids and fake.jobs[session.job_ids[0]].cloned_from == source.id
+    lines = out.decode().splitlines()
+    assert lines[0].split() == ["simulator", "available", "0.0"]
+    assert sum(line.startswith("2026-06-1") for line in lines) == 3  # the 14th to the 16th
+    assert lines[-1] == "1 ended"
+
+
+async def test_account_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = _section_block(
+        README.read_text(encoding="utf-8"), "## Account: whoami, usage and format schemas", "python"
+    )
+    body = "\n".join("        " + line for line in code.splitlines())
+    program = (
+        "import asyncio\nfrom ionq_async import AsyncIonQ\n\n\nasync def main(org_id):\n"
+        f"    async with AsyncIonQ() as client:\n{body}\n        print(schema['$id'])\n\n\n"
+        "asyncio.run(main(__import__('sys').argv[1]))\n"
+    )
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+        monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            program,
+            fake.organization_id,
+            env=dict(os.environ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().splitlines() == [
+        "ionq-async emulator 0.0 USD 0",
+        "ionq.result.histogram.json.v2",
+    ]
