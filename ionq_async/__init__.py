@@ -39,6 +39,7 @@ from ._models import (
 )
 from ._polling import PollPolicy
 from ._ratelimit import RateLimiter
+from ._rerun_estimate import RerunEstimate, SourceEstimate
 from ._rerun_types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
 from ._result_models import CircuitResult, Results
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
@@ -50,6 +51,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ConflictError,
     IonQError,
     JobCanceledError,
@@ -77,6 +79,7 @@ __all__ = [
     "BackendStatus",
     "Backends",
     "BadRequestError",
+    "BudgetExceededError",
     "Characterization",
     "CircuitResult",
     "CloneRequest",
@@ -112,6 +115,7 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "RequestTooLargeError",
+    "RerunEstimate",
     "RerunOptions",
     "RerunOutcome",
     "RerunProgress",
@@ -128,6 +132,7 @@ __all__ = [
     "SessionStatus",
     "Sessions",
     "Settings",
+    "SourceEstimate",
     "SubmissionUnknownError",
     "Timing",
     "Usage",

@@ -26,6 +26,7 @@ from ._models import (
 )
 from ._operations import JobOperations
 from ._polling import OnStatus, Poller, PollPolicy, unique
+from ._rerun_estimate import RerunEstimate, estimate_rerun
 from ._rerun_types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
 from ._reruns import Engines, rerun, rerun_all
 from ._result_models import Results
@@ -331,6 +332,19 @@ class Jobs:
             raise_on_failure=raise_on_failure,
             on_status=on_status,
         )
+
+    async def estimate_rerun(
+        self,
+        source_ids: Iterable[str],
+        request: CloneRequest | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        **fields: Unpack[CloneFields],
+    ) -> RerunEstimate:
+        """What re-running `source_ids` with `request` would cost, per source and in total."""
+        ids = _ids(source_ids, "source_ids")
+        body = dump_request(_clone_request(request, fields))
+        return await estimate_rerun(self._ops, ids, body, retry=retry)
 
     def rerun(
         self,

@@ -6,6 +6,8 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._answers import CostEstimate
+from ._estimates import load_estimate
 from ._http import Params, RequestPath
 from ._models import Job, JobCost, JobCreated
 from ._retry import RetryPolicy
@@ -92,6 +94,15 @@ class JobOperations:
             "POST", f"/jobs/{job_id}/{action}", json_body=body, retry=retry, load=load_job_created
         )
         return created
+
+    async def estimate(
+        self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None
+    ) -> CostEstimate:
+        """`GET /jobs/estimate` with checked `params`."""
+        estimate: CostEstimate = await self._http.request(
+            "GET", "/jobs/estimate", params=params, retry=retry, load=load_estimate
+        )
+        return estimate
 
     async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
         """A job's estimated and, once known, actual cost."""

@@ -6,26 +6,34 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import frozen
 
 from ._batch import BatchOperations, Rerun
 from ._idempotency import TokenIndex
-from ._journal import Journal
+from ._journal import Journal, JournalEntry
+from ._models import Money
 from ._polling import Poller
+from ._rerun_estimate import EstimateOperations, estimate_rerun
 from ._rerun_types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
+from ._resume import is_id, journaled_end
 from ._retry import RetryBudget, RetryPolicy
-from .errors import IonQError
+from ._spend import SpendGuard
+from .errors import BudgetExceededError, IonQError
 
 __all__ = ["Engines", "rerun", "rerun_all"]
+
+
+class RerunOperations(BatchOperations, EstimateOperations, Protocol):
+    """What running a batch needs: the batch's operations and estimates."""
 
 
 @frozen
 class Engines:
     """What a batch is handed: operations, the shared poller and token index, retries, clock."""
 
-    ops: BatchOperations
+    ops: RerunOperations
     poller: Poller
     index: TokenIndex
     retry: RetryPolicy
@@ -67,11 +75,55 @@ async def _batch(
             if own_journal:
                 await book.open()
             run.resume = await book.load()
+        if options.max_cost is not None:
+            run.guard = await _spend_guard(engines, ids, body, options, run.resume)
         run.progress()
         yield run, ids
     finally:
         if book is not None and own_journal:
             await book.close()
+
+
+async def _spend_guard(
+    engines: Engines,
+    ids: list[str],
+    body: Mapping[str, Any],
+    options: RerunOptions,
+    resume: Mapping[str, JournalEntry],
+) -> SpendGuard:
+    """Estimate the sources this run may clone; refuse before any clone if over budget."""
+    to_clone = [i for i in ids if is_id(i) and _may_clone(resume.get(i))]
+    estimate = await estimate_rerun(engines.ops, to_clone, body, retry=engines.retry)
+    limit = options.max_cost
+    if isinstance(limit, Money):
+        if limit.unit.lower() != estimate.total.unit.lower() and estimate.estimates:
+            raise ValueError(f"max_cost is in {limit.unit}, the estimate in {estimate.total.unit}")
+        limit = limit.value
+    assert limit is not None
+    total = estimate.total
+    if not estimate.complete and not options.allow_incomplete_estimate:
+        raise BudgetExceededError(
+            f"{len(estimate.unestimated)} of {len(to_clone)} sources could not be estimated "
+            "(allow_incomplete_estimate=True runs them anyway); no clone was sent",
+            estimate=estimate,
+            max_cost=limit,
+        )
+    if total.value > limit + 1e-9 and options.over_budget == "refuse":
+        raise BudgetExceededError(
+            f"the estimate is {total.value:.2f} {total.unit}, over max_cost {limit:.2f}; "
+            'no clone was sent (over_budget="partial" runs what fits)',
+            estimate=estimate,
+            max_cost=limit,
+        )
+    prices = {e.source_id: e.cost.value for e in estimate.estimates}
+    guard = SpendGuard(prices, max_cost=limit, unit=total.unit)
+    guard.estimate = estimate
+    return guard
+
+
+def _may_clone(entry: JournalEntry | None) -> bool:
+    """Whether a source may need a new clone in this run (not finished, no clone known)."""
+    return entry is None or (journaled_end(entry) is None and entry.job_id is None)
 
 
 async def rerun(
@@ -116,4 +168,12 @@ async def rerun_all(
     counts = dict.fromkeys(OUTCOMES, 0)
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return RerunReport(outcomes=outcomes, counts=counts, duration=engines.clock() - started)
+    guard = run.guard
+    return RerunReport(
+        outcomes=outcomes,
+        counts=counts,
+        duration=engines.clock() - started,
+        estimated_cost=None if guard is None else guard.estimated_total,
+        actual_cost=None if guard is None else sum(guard.actual.values()),
+        cost_unit=None if guard is None else guard.unit,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["SpendGuard"]
 
@@ -18,6 +19,7 @@ class SpendGuard:
         self.unit = unit
         self._held: dict[str, float] = {}
         self.actual: dict[str, float] = {}
+        self.estimate: Any = None
 
     @property
     def committed(self) -> float:

@@ -40,6 +40,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConflictError",
     "IonQError",
     "JobCanceledError",
@@ -332,3 +333,17 @@ def error_from_response(
     if status >= 500:
         return ServerError(message, retry_after=parse_retry_after(headers.get("retry-after")), **kw)
     return _STATUS_CLASSES.get(status, APIStatusError)(message, **kw)
+
+
+class BudgetExceededError(IonQError):
+    """A batch would cost more than its `max_cost`, or its cost is not fully known.
+
+    Raised before any clone is sent; `estimate` is the RerunEstimate it was judged by.
+    """
+
+    def __init__(
+        self, message: str, *, estimate: Any = None, max_cost: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+        self.max_cost = max_cost

@@ -96,6 +96,7 @@ CALLS: dict[str, Call] = {
     "jobs.cost": lambda c, f: c.jobs.cost(_done(f)),
     "jobs.probabilities": lambda c, f: c.jobs.probabilities(_done(f)),
     "jobs.probabilities(sharpen)": lambda c, f: c.jobs.probabilities(_done(f), sharpen=True),
+    "jobs.estimate_rerun": lambda c, f: c.jobs.estimate_rerun([_done(f)]),
     "jobs.estimate": lambda c, f: c.jobs.estimate(QPU, qubits=2, shots=100, two_qubit_gates=1),
     "jobs.results": lambda c, f: c.jobs.results(_done(f)),
     "jobs.artifact": _artifact,

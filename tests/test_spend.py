@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from ionq_async import CloneRequest, PollPolicy, RerunOptions
-from ionq_async.testing import FakeIonQ
+from ionq_async import BudgetExceededError, CloneRequest, PollPolicy, RerunOptions
+from ionq_async.testing import FakeIonQ, job_cost
 
 POLL = PollPolicy(initial=0.05, factor=1.5, max_interval=0.2, jitter=0.0)
 
@@ -58,3 +59,111 @@ def test_rerun_options_are_validated() -> None:
         RerunOptions(session=42)
     assert RerunOptions(session="abc").session_id == "abc"
     assert CloneRequest(shots=10).shots == 10
+
+
+QPU = "qpu.forte-1"
+SHOTS = (100, 50_000, 100_000)
+
+
+def qpu_sources(fake: FakeIonQ, n: int) -> list[str]:
+    return [fake.add_job(backend=QPU, shots=SHOTS[i % 3]).id for i in range(n)]
+
+
+def card_price(fake: FakeIonQ, source_id: str, shots: int | None = None) -> float:
+    job = fake.jobs[source_id]
+    counts = job.stats()["gate_counts"]
+    return job_cost(
+        job.backend,
+        shots or job.shots,
+        counts["1q"],
+        counts["2q"],
+        error_mitigation=job.error_mitigation,
+    )
+
+
+def server_spend(fake: FakeIonQ, ids: list[str]) -> float:
+    return sum(clone.cost() for i in ids for clone in fake.clones_of(i))
+
+
+async def test_estimate_rerun_reads_in_chunks_and_sums_the_rate_card(fake: FakeIonQ) -> None:
+    ids = qpu_sources(fake, 1000)
+    before = len(fake.requests)
+    async with fake.client(rate_limit=None) as client:
+        estimate = await client.jobs.estimate_rerun(ids)
+    sent = len(fake.requests) - before
+    assert sent <= 20, f"{sent} requests for 1,000 sources"
+    assert estimate.complete
+    expected = sum(card_price(fake, i) for i in ids)
+    assert estimate.total.value == pytest.approx(expected)
+    assert estimate.by_backend[QPU].value == pytest.approx(expected)
+    assert {e.source_id for e in estimate.estimates} == set(ids)
+    assert estimate.cost_of(ids[1]) == pytest.approx(card_price(fake, ids[1]))
+
+
+async def test_estimate_rerun_applies_the_request_and_lists_what_it_cannot_price(
+    fake: FakeIonQ,
+) -> None:
+    ids = qpu_sources(fake, 3)
+    unknown = str(uuid.uuid4())
+    async with fake.client(rate_limit=None) as client:
+        estimate = await client.jobs.estimate_rerun([*ids, unknown], shots=200_000)
+    assert not estimate.complete
+    assert "not found" in estimate.unestimated[unknown]
+    assert estimate.total.value == pytest.approx(sum(card_price(fake, i, 200_000) for i in ids))
+
+
+async def test_a_budget_under_the_estimate_refuses_before_any_clone(fake: FakeIonQ) -> None:
+    ids = qpu_sources(fake, 30)
+    estimate = sum(card_price(fake, i) for i in ids)
+    async with fake.client(rate_limit=None) as client:
+        with pytest.raises(BudgetExceededError) as caught:
+            await client.jobs.rerun_all(ids, poll=POLL, max_cost=estimate * 0.9)
+    assert caught.value.estimate.total.value == pytest.approx(estimate)
+    assert all(fake.clones_of(i) == [] for i in ids)
+    assert not [r for r in fake.requests if r.method == "POST"]
+
+
+async def test_an_incomplete_estimate_refuses_unless_allowed(fake: FakeIonQ) -> None:
+    ids = [*qpu_sources(fake, 3), str(uuid.uuid4())]
+    async with fake.client(rate_limit=None) as client:
+        with pytest.raises(BudgetExceededError, match="could not be estimated"):
+            await client.jobs.rerun_all(ids, poll=POLL, max_cost=1e6)
+        assert not [r for r in fake.requests if r.method == "POST"]
+        report = await client.jobs.rerun_all(
+            ids, poll=POLL, max_cost=1e6, allow_incomplete_estimate=True
+        )
+    assert report.counts["completed"] == 3
+    assert report.counts["skipped"] == 1, "a source with no estimate is never sent under a budget"
+
+
+async def test_partial_runs_what_fits_and_a_resume_with_more_budget_finishes(
+    fake: FakeIonQ, tmp_path: Path
+) -> None:
+    ids = qpu_sources(fake, 30)
+    estimate = sum(card_price(fake, i) for i in ids)
+    limit = estimate * 0.5
+    journal = tmp_path / "spend.sqlite"
+    seen: list[float] = []
+    async with fake.client(rate_limit=None) as client:
+        first = await client.jobs.rerun_all(
+            ids,
+            poll=POLL,
+            max_cost=limit,
+            over_budget="partial",
+            journal=journal,
+            on_progress=lambda p: seen.append(p.spent or 0.0),
+        )
+    assert server_spend(fake, ids) <= limit
+    assert first.counts["skipped"] > 0 and first.counts["completed"] > 0
+    assert first.counts["completed"] + first.counts["skipped"] == 30
+    assert all("over budget" in (o.reason or "") for o in first.by_status("skipped"))
+    assert first.actual_cost == pytest.approx(server_spend(fake, ids))
+    assert first.estimated_cost == pytest.approx(estimate)
+    assert max(seen) <= limit + 1e-6
+    async with fake.client(rate_limit=None) as client:
+        second = await client.jobs.rerun_all(
+            ids, poll=POLL, max_cost=estimate, over_budget="partial", journal=journal
+        )
+    assert second.counts["completed"] == 30
+    assert all(len(fake.clones_of(i)) == 1 for i in ids)
+    assert second.estimated_cost == pytest.approx(estimate - (first.actual_cost or 0))
