@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -198,30 +197,6 @@ async def test_journal_resume_finishes_without_duplicates(fake: FakeIonQ, tmp_pa
         entries = await journal.load()
     assert {e.status for e in entries.values()} == {"completed"}
     assert all(e.job_id for e in entries.values())
-
-
-async def test_submissions_never_exceed_concurrency(fake: FakeIonQ) -> None:
-    sources = [fake.add_job() for _ in range(40)]
-    async with fake.client(rate_limit=None) as client:
-        post_clone = client.jobs._ops.post_clone
-        in_flight = peak = 0
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            try:
-                await asyncio.sleep(0.01)
-                return await post_clone(*args, **kwargs)
-            finally:
-                in_flight -= 1
-
-        client.jobs._ops.post_clone = counted  # type: ignore[method-assign]
-        report = await client.jobs.rerun_all(
-            [s.id for s in sources], poll=POLL, concurrency=3, idempotent=False
-        )
-    assert report.counts["completed"] == 40
-    assert peak == 3
 
 
 async def test_timeout_settles_a_source_as_error_and_stops_watching(fake: FakeIonQ) -> None:

@@ -53,6 +53,38 @@ async def test_the_poll_schedule_passes_in_fake_time() -> None:
     assert time.monotonic() - started < 2.0, "minutes of schedule, no real waiting"
 
 
+async def test_jitter_moves_each_poll_but_not_the_schedule() -> None:
+    """Compounded jitter would spread a batch's rounds past the coalescing window."""
+    t = FakeTime()
+    ops = FakeOps(t)
+    policy = PollPolicy(initial=1.0, factor=1.5, max_interval=30.0, jitter=0.1)
+    poller = make_poller(t, ops)
+    watches = [poller.watch(ops.add(ends_at=1e9), policy) for _ in range(200)]
+    rounds: list[list[float]] = []
+    real_read = ops.read_states
+
+    async def record(ids: Any, **kw: Any) -> Any:
+        rounds.append([t.now] * len(ids))
+        return await real_read(ids, **kw)
+
+    ops.read_states = record  # type: ignore[method-assign]
+    await t.run(_until(t, 20.0))
+    for w in watches:
+        poller.unwatch(w)
+    await poller.close()
+    schedule = [1.0, 2.5, 4.75, 8.125, 13.1875]
+    assert len(rounds) >= 2 * len(schedule), "200 jobs: two chunks per round"
+    starts = sorted({round(r[0], 6) for r in rounds})
+    assert len(starts) <= 2 * len(schedule), "rounds stay together: no drift"
+    for nominal in schedule:
+        near = [s for s in starts if abs(s - nominal) <= 0.1 * nominal + 0.25 * nominal]
+        assert near, f"no round near {nominal} s: {starts}"
+
+
+async def _until(t: FakeTime, when: float) -> None:
+    await t.sleep(when)
+
+
 async def test_a_round_reads_due_jobs_in_chunks_of_100() -> None:
     t = FakeTime()
     ops = FakeOps(t)

@@ -255,20 +255,3 @@ async def test_two_waiters_on_one_job_share_its_polls(fake: FakeIonQ) -> None:
         polled = client.jobs.poller.job_polls
     assert first == second
     assert polled <= 2 * 12, "one job is polled once per round, not once per waiter"
-
-
-async def test_jitter_moves_each_poll_but_not_the_schedule(fake: FakeIonQ) -> None:
-    """Compounded jitter would spread a batch's rounds past the coalescing window."""
-    policy = PollPolicy(initial=1.0, factor=1.5, max_interval=30.0, jitter=0.1)
-    async with fake.client(rate_limit=None) as client:
-        poller = client.jobs.poller
-        watches = [poller.watch(str(uuid.uuid4()), policy, None) for _ in range(200)]
-        now = asyncio.get_running_loop().time()
-        for expected in (1.0, 1.5, 2.25, 3.375):
-            assert {w.interval for w in watches} == {expected}
-            low, high = now + 0.9 * expected - 0.01, now + 1.1 * expected
-            assert all(low <= w.due <= high for w in watches)
-            for w in watches:
-                poller._reschedule(w, now)
-        for w in watches:
-            poller.unwatch(w)
