@@ -31,6 +31,19 @@ MULTI: dict[str, Any] = {
         ],
     },
 }
+FUNCTION: dict[str, Any] = {
+    "type": "quantum-function",
+    "backend": "simulator",
+    "input": {
+        "data": {
+            "type": "hamiltonian-energy",
+            "data": {
+                "hamiltonian": [{"pauli_string": "ZZ", "coefficient": 0.5}],
+                "ansatz": {"data": "OPENQASM 3.0;"},
+            },
+        }
+    },
+}
 
 
 def _rows(out: str) -> dict[str, list[str]]:
@@ -187,6 +200,18 @@ async def test_results_of_a_multi_circuit_job_shows_each_circuit(fake_ionq: Fake
     assert [c["job_id"] for c in data["circuits"]] == [first, second]
     assert [c["name"] for c in data["circuits"]] == ["bell", "flip"]
     assert data["aggregate"] == {first: {"00": 0.5, "11": 0.5}, second: {"001": 1.0}}
+
+
+async def test_results_of_a_function_job_points_to_its_raw_results(fake_ionq: FakeIonQ) -> None:
+    async with fake_ionq.client() as client:
+        job = (await client.jobs.create(FUNCTION)).id
+        await client.jobs.wait(job)
+    result = await run_cli("results", job, fake=fake_ionq)
+    assert result.code == 0, result.err
+    assert f"job {job} has no probabilities to show; --json prints its raw results" in result.out
+    as_json = await run_cli("results", job, "--json", fake=fake_ionq)
+    data = json.loads(as_json.out)
+    assert data["outcomes"] == [] and data["raw"] == fake_ionq.job_json(job)["results"]
 
 
 async def test_results_of_an_unfinished_or_failed_job_is_one_line_exit_1(
