@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from .._version import __version__
 from ..errors import IonQError
 from ._base import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError
+from ._resource_args import add_resource_commands
 from ._secrets import MASK, Redactor, redact_argv, redacted_output
 
 __all__ = ["build_parser", "main"]
@@ -99,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=int, default=25, metavar="N", help="at most N jobs (25)")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    add_resource_commands(command, common)
 
     p = command("wait", "wait for jobs to finish; print each as it does")
     p.add_argument("job_ids", nargs="+", metavar="JOB_ID")
@@ -196,7 +199,7 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _command(name: str) -> Command:
-    from . import _commands, _rerun
+    from . import _commands, _rerun, _resources
 
     commands: dict[str, Command] = {
         "clone": _commands.clone,
@@ -204,6 +207,10 @@ def _command(name: str) -> Command:
         "list": _commands.list_jobs,
         "wait": _commands.wait,
         "cancel": _commands.cancel,
+        "backends": _resources.backends,
+        "whoami": _resources.whoami,
+        "sessions": _resources.sessions,
+        "results": _resources.results,
         "rerun": _rerun.rerun,
         "demo": _rerun.demo,
     }
