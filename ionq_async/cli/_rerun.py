@@ -110,9 +110,14 @@ async def run_batch(
         counts=counts,
         duration=time.monotonic() - started,
         estimated_cost=None if budget is None else budget.estimate.total.value,
-        actual_cost=None if budget is None else sum(o.cost or 0.0 for o in ordered),
+        actual_cost=None if budget is None else _actual(budget, ordered),
         cost_unit=unit,
     )
+
+
+def _actual(budget: Budget, outcomes: Sequence[RerunOutcome]) -> float:
+    """The actual cost of the clones this run made (not those of a resumed run's journal)."""
+    return sum(o.cost or 0.0 for o in outcomes if o.source_id in budget.pending)
 
 
 def _open_out(path: str) -> IO[str]:

@@ -124,11 +124,13 @@ def estimate_table(estimate: RerunEstimate, sources: int) -> RenderableType:
 
 @frozen
 class Budget:
-    """A run's budget (a number in `unit`) and the estimate it was checked against."""
+    """A run's budget (a number in `unit`), the estimate it was checked against, and the
+    sources that estimate covers (on ``--resume``, those the journal has not finished)."""
 
     limit: float
     unit: str
     estimate: RerunEstimate
+    pending: frozenset[str]
 
 
 def _limit(args: argparse.Namespace, estimate: RerunEstimate) -> float:
@@ -171,9 +173,10 @@ async def plan_budget(
     """Estimate the run under ``--max-cost``; refuse it (BudgetExceededError) before any clone."""
     if args.max_cost is None:
         return None
-    estimate = await client.jobs.estimate_rerun(await pending_sources(args, sources), request)
+    todo = await pending_sources(args, sources)
+    estimate = await client.jobs.estimate_rerun(todo, request)
     unit = estimate.total.unit
-    budget = Budget(limit=_limit(args, estimate), unit=unit, estimate=estimate)
+    budget = Budget(_limit(args, estimate), unit, estimate, frozenset(todo))
     refused = refusal(args, budget)
     if refused is not None:
         why, hint = refused
@@ -197,7 +200,7 @@ async def show_estimate(
     estimate = await client.jobs.estimate_rerun(todo, request)
     budget = None
     if args.max_cost is not None:
-        budget = Budget(limit=_limit(args, estimate), unit=estimate.total.unit, estimate=estimate)
+        budget = Budget(_limit(args, estimate), estimate.total.unit, estimate, frozenset(todo))
     refused = None if budget is None else refusal(args, budget)
     why = None if refused is None else refused[0]
     if args.json:
