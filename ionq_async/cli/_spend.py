@@ -87,6 +87,10 @@ async def pending_sources(args: argparse.Namespace, sources: Sequence[str]) -> l
     ]
 
 
+def _sources(n: int) -> str:
+    return f"{n:,} source" + ("" if n == 1 else "s")
+
+
 def _money(value: float, unit: str) -> str:
     return f"{value:,.2f} {unit}"
 
@@ -94,7 +98,7 @@ def _money(value: float, unit: str) -> str:
 def estimate_table(estimate: RerunEstimate, sources: int) -> RenderableType:
     """The estimate per backend and in total, then the sources it could not price."""
     unit = estimate.total.unit
-    table = Table(box=box.ROUNDED, title=f"Estimate of {sources:,} sources", title_style="bold")
+    table = Table(box=box.ROUNDED, title=f"Estimate of {_sources(sources)}", title_style="bold")
     table.add_column("backend")
     table.add_column("sources", justify="right")
     table.add_column("estimate", justify="right")
@@ -109,7 +113,7 @@ def estimate_table(estimate: RerunEstimate, sources: int) -> RenderableType:
     if estimate.unestimated:
         missing = Table(
             box=box.SIMPLE_HEAD,
-            title=f"{len(estimate.unestimated):,} sources not estimated (not in the total)",
+            title=f"{_sources(len(estimate.unestimated))} not estimated (not in the total)",
             title_style="bold yellow",
         )
         missing.add_column("source job", no_wrap=True)
@@ -184,7 +188,7 @@ async def plan_budget(
         raise BudgetExceededError(message, estimate=estimate, max_cost=budget.limit)
     console.print(
         f"estimate [bold]{_money(estimate.total.value, unit)}[/] for "
-        f"{len(estimate.estimates):,} sources · budget [bold]{_money(budget.limit, unit)}[/]"
+        f"{_sources(len(estimate.estimates))} · budget [bold]{_money(budget.limit, unit)}[/]"
     )
     return budget
 
