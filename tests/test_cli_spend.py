@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 from _cli import cli_env, finish, one_error_line, run_cli, start_cli
 
+from ionq_async import Money
+from ionq_async.cli import build_parser
+from ionq_async.cli._base import UsageError
+from ionq_async.cli._spend import check_spend_args, parse_amount
 from ionq_async.testing import FakeIonQ, job_cost
 
 pytestmark = pytest.mark.fake_ionq(durations=(0.02, 0.03, 0.05))
@@ -219,3 +223,30 @@ async def test_new_session_is_ended_after_ctrl_c(fake_ionq: FakeIonQ, tmp_path: 
     assert ended_by_the_cli(fake_ionq, session_id)
     assert sum(len(fake_ionq.clones_of(i)) for i in ids) < 60, "Ctrl-C came after the last clone"
     assert f"--new-session {QPU} --resume" in stopped.err
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("250", 250.0), ("1,000.5", 1000.5), ("250usd", Money(value=250.0, unit="usd"))],
+)
+def test_max_cost_amounts(text: str, amount: object) -> None:
+    assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ("--max-cost ten", "--max-cost takes an amount"),
+        ("--partial", "--partial needs --max-cost"),
+        ("--allow-incomplete-estimate", "--allow-incomplete-estimate needs --max-cost"),
+        ("--session S --new-session qpu.forte-1", "not both"),
+        ("--session-job-limit 5", "need --new-session"),
+        ("--new-session qpu.forte-1 --session-job-limit 0", "at least 1"),
+        ("--new-session qpu.forte-1 --backend simulator", "differs from the session's backend"),
+        ("--estimate --new-session qpu.forte-1", "--estimate sends no clone"),
+    ],
+)
+def test_spend_flags_are_checked_before_any_request(flags: str, message: str) -> None:
+    args = build_parser().parse_args(["rerun", str(uuid.uuid4()), *flags.split()])
+    with pytest.raises(UsageError, match=message):
+        check_spend_args(args)
