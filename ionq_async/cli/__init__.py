@@ -139,6 +139,33 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
     batch.add_argument("--no-wait", action="store_true", help="clone only; do not await")
     batch.add_argument("--json", action="store_true", help="print the report as JSON")
+    spend = p.add_argument_group("spend and sessions")
+    spend.add_argument(
+        "--estimate", action="store_true", help="print what the run would cost; send no clone"
+    )
+    spend.add_argument(
+        "--max-cost",
+        metavar="AMOUNT",
+        help="budget, e.g. 250 or 250usd: refuse a run estimated over it; never spend past it",
+    )
+    spend.add_argument("--partial", action="store_true", help="over --max-cost: run what fits")
+    spend.add_argument(
+        "--allow-incomplete-estimate",
+        action="store_true",
+        help="with --max-cost: run even if some sources cannot be estimated (they are skipped)",
+    )
+    spend.add_argument("--session", metavar="ID", help="send the clones into session ID")
+    spend.add_argument(
+        "--new-session",
+        metavar="BACKEND",
+        help="open a session on BACKEND for the run; end it after, whatever happens",
+    )
+    spend.add_argument(
+        "--session-cost-limit", type=float, metavar="USD", help="with --new-session: cost limit"
+    )
+    spend.add_argument(
+        "--session-job-limit", type=int, metavar="N", help="with --new-session: job count limit"
+    )
 
     p = sub.add_parser(
         "demo",

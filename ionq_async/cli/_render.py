@@ -48,6 +48,7 @@ STATUS_STYLES = {
     "submitted": "cyan",
     "ready": "cyan",
     "started": "blue",
+    "skipped": "yellow",
 }
 
 
@@ -183,11 +184,15 @@ class RerunDisplay:
     """A live progress display fed by ``rerun(on_progress=display.update)``.
 
     Line 1: the bar, finished/total, elapsed time and ETA. Line 2: cloned, running,
-    done (completed), failed (failed, canceled, errors, ambiguous) and the rate in jobs/s.
+    done (completed), failed (failed, canceled, errors, ambiguous), skipped, the rate in
+    jobs/s and, under a budget, the committed spend against it.
     """
 
-    def __init__(self, console: Console, total: int, *, title: str = "re-running") -> None:
+    def __init__(
+        self, console: Console, total: int, *, title: str = "re-running", unit: str | None = None
+    ) -> None:
         self.total = total
+        self.unit = unit
         self.progress = _TwoLineProgress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -203,12 +208,15 @@ class RerunDisplay:
         )
         self.progress.stats = Text()
         self.task = self.progress.add_task(title, total=total)
-        self._last = (-1, -1, -1, -1)
+        self._last: tuple[object, ...] = ()
 
     def update(self, p: Progressish) -> None:
         """The ``on_progress`` callback."""
         failed = p.failed + p.canceled + p.errors + p.ambiguous
-        key = (p.done, p.cloned, p.completed, failed)
+        skipped: int = getattr(p, "skipped", 0)
+        spent: float | None = getattr(p, "spent", None)
+        max_cost: float | None = getattr(p, "max_cost", None)
+        key = (p.done, p.cloned, p.completed, failed, skipped, spent)
         if key == self._last:
             return
         self._last = key
@@ -229,6 +237,19 @@ class RerunDisplay:
             ("   ", ""),
             (rate, "cyan"),
         )
+        if skipped:
+            self.progress.stats.append_text(
+                Text.assemble(("   skipped ", "dim"), (f"{skipped:,}", "bold yellow"))
+            )
+        if spent is not None and max_cost is not None:
+            unit = f" {self.unit}" if self.unit else ""
+            self.progress.stats.append_text(
+                Text.assemble(
+                    ("   spent ", "dim"),
+                    (f"{spent:,.2f}", "bold"),
+                    (f" / {max_cost:,.2f}{unit}", "dim"),
+                )
+            )
 
     def __enter__(self) -> RerunDisplay:
         self.progress.start()
@@ -261,6 +282,13 @@ def summary(report: Reportish, *, title: str = "Rerun summary") -> Table:
     caption = f"{report.duration:.1f} s · {rate:,.1f} jobs/s"
     if retried:
         caption += f" · {retried:,} retried"
+    unit = getattr(report, "cost_unit", None)
+    if unit is not None:
+        estimated = getattr(report, "estimated_cost", None) or 0.0
+        actual = getattr(report, "actual_cost", None) or 0.0
+        spend = f"estimated {estimated:,.2f} {unit} · actual {actual:,.2f} {unit}"
+        caption += "\n" + spend
+        table.min_width = max(40, len(spend) + 2)
     table.caption = caption
     return table
 
@@ -282,6 +310,8 @@ def problems(outcomes: Iterable[Outcomeish], *, limit: int = _MAX_PROBLEMS) -> T
             reason = describe_error(o.error) or ""
         elif o.status == "canceled":
             reason = "the job was canceled"
+        elif getattr(o, "reason", None):
+            reason = str(getattr(o, "reason", ""))
         table.add_row(o.source_id, status_text(o.status), reason)
     if len(bad) > limit:
         table.caption = f"... and {len(bad) - limit:,} more (--out FILE writes every outcome)"

@@ -28,6 +28,7 @@ from ._base import (
 )
 from ._render import RerunDisplay, probabilities_table, problems, summary
 from ._secrets import RedactingStream, Redactor
+from ._spend import Budget, check_spend_args, plan_budget, run_session, show_estimate
 
 if TYPE_CHECKING:
     from .. import AsyncIonQ, CloneRequest, RerunOutcome
@@ -56,6 +57,10 @@ def outcome_json(o: RerunOutcome) -> dict[str, Any]:
         "error": describe_error(o.error),
         "attempts": o.attempts,
     }
+    if o.reason is not None:
+        line["reason"] = o.reason
+    if o.cost is not None:
+        line["cost"] = o.cost
     if o.job is not None and o.job.failure is not None:
         line["failure"] = {"code": o.job.failure.code, "message": o.job.failure.message}
     return line
@@ -70,12 +75,16 @@ async def run_batch(
     title: str,
     out: IO[str] | None = None,
     on_outcome: Callable[[RerunOutcome], None] | None = None,
+    budget: Budget | None = None,
     **options: Any,
 ) -> RerunReport:
     """Run ``client.jobs.rerun`` under a live display; stream outcomes to ``out``."""
     started = time.monotonic()
     got: dict[str, RerunOutcome] = {}
-    with RerunDisplay(console, len(sources), title=title) as display:
+    unit = None if budget is None else budget.unit
+    if budget is not None:
+        options["max_cost"] = budget.limit
+    with RerunDisplay(console, len(sources), title=title, unit=unit) as display:
         outcomes = client.jobs.rerun(sources, request, on_progress=display.update, **options)
         try:
             async with contextlib.aclosing(outcomes):
@@ -96,7 +105,19 @@ async def run_batch(
     counts: dict[str, int] = {}
     for o in ordered:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return RerunReport(outcomes=ordered, counts=counts, duration=time.monotonic() - started)
+    return RerunReport(
+        outcomes=ordered,
+        counts=counts,
+        duration=time.monotonic() - started,
+        estimated_cost=None if budget is None else budget.estimate.total.value,
+        actual_cost=None if budget is None else _actual(budget, ordered),
+        cost_unit=unit,
+    )
+
+
+def _actual(budget: Budget, outcomes: Sequence[RerunOutcome]) -> float:
+    """The actual cost of the clones this run made (not those of a resumed run's journal)."""
+    return sum(o.cost or 0.0 for o in outcomes if o.source_id in budget.pending)
 
 
 def _open_out(path: str) -> IO[str]:
@@ -126,6 +147,7 @@ def _check_journal(args: argparse.Namespace) -> None:
 async def rerun(args: argparse.Namespace) -> int:
     """``rerun (JOB_ID... | --from FILE | -) [clone options] [--concurrency N] ...``."""
     sources = read_sources(args.job_ids, args.from_file)
+    check_spend_args(args)
     request = clone_request(args)
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
@@ -134,6 +156,9 @@ async def rerun(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be > 0 seconds, got {args.timeout}")
     _check_journal(args)
+    if args.estimate:
+        async with make_client(args) as client:
+            return await show_estimate(client, args, sources, request)
     with contextlib.ExitStack() as stack:
         out = None
         if args.out is not None:
@@ -146,25 +171,39 @@ async def rerun(args: argparse.Namespace) -> int:
         err = Console(stderr=True, highlight=False)
         client = make_client(args, max_connections=max(100, args.concurrency))
         async with client:
-            report = await run_batch(
-                client,
-                sources,
-                request,
-                console=err,
-                title="re-running",
-                out=out,
-                concurrency=args.concurrency,
-                wait=not args.no_wait,
-                poll=CLI_POLL,
-                timeout=args.timeout,
-                journal=args.journal,
-                retry_failed=args.retry_failed,
-            )
+            budget = await plan_budget(client, args, sources, request, err)
+            async with run_session(client, args, err) as session:
+                report = await run_batch(
+                    client,
+                    sources,
+                    request,
+                    console=err,
+                    title="re-running",
+                    out=out,
+                    budget=budget,
+                    concurrency=args.concurrency,
+                    wait=not args.no_wait,
+                    poll=CLI_POLL,
+                    timeout=args.timeout,
+                    journal=args.journal,
+                    retry_failed=args.retry_failed,
+                    over_budget="partial" if args.partial else "refuse",
+                    allow_incomplete_estimate=args.allow_incomplete_estimate,
+                    session=session,
+                )
     if args.json:
+        spend = {}
+        if report.cost_unit is not None:
+            spend = {
+                "estimated_cost": report.estimated_cost,
+                "actual_cost": report.actual_cost,
+                "cost_unit": report.cost_unit,
+            }
         print_json(
             {
                 "counts": report.counts,
                 "duration": round(report.duration, 3),
+                **spend,
                 "outcomes": [outcome_json(o) for o in report.outcomes],
             }
         )
