@@ -292,8 +292,8 @@ class Rerun:
 
     async def _priced(self, outcome: RerunOutcome) -> RerunOutcome:
         """The outcome with its clone's actual cost, settled in the spend guard."""
-        if self.guard is None or outcome.job_id is None:
-            return outcome
+        if self.guard is None or outcome.job_id is None or not self.guard.holds(outcome.source_id):
+            return outcome  # not cloned by this run: an earlier run's spend
         try:
             cost = (await self.ops.cost(outcome.job_id, retry=self.retry)).cost
         except IonQError as exc:

@@ -46,6 +46,10 @@ class SpendGuard:
         self._held[source_id] = self._held.get(source_id, 0.0) + price
         return None
 
+    def holds(self, source_id: str) -> bool:
+        """True while this run's clone of the source awaits its actual cost."""
+        return source_id in self._held
+
     def release(self, source_id: str) -> None:
         """The held clone was not created: give its estimate back."""
         self._held.pop(source_id, None)

@@ -167,3 +167,19 @@ async def test_partial_runs_what_fits_and_a_resume_with_more_budget_finishes(
     assert second.counts["completed"] == 30
     assert all(len(fake.clones_of(i)) == 1 for i in ids)
     assert second.estimated_cost == pytest.approx(estimate - (first.actual_cost or 0))
+
+
+async def test_a_resume_budgets_only_what_is_left(fake: FakeIonQ, tmp_path: Path) -> None:
+    ids = qpu_sources(fake, 12)
+    estimate = sum(card_price(fake, i) for i in ids)
+    journal = tmp_path / "left.sqlite"
+    async with fake.client(rate_limit=None) as client:
+        first = await client.jobs.rerun_all(
+            ids, poll=POLL, max_cost=estimate / 2, over_budget="partial", journal=journal
+        )
+        left = estimate - (first.actual_cost or 0.0)
+        second = await client.jobs.rerun_all(ids, poll=POLL, max_cost=left, journal=journal)
+    assert second.counts["completed"] == 12
+    assert second.estimated_cost == pytest.approx(left)
+    assert second.actual_cost == pytest.approx(left), "the first run's clones are not counted"
+    assert all(len(fake.clones_of(i)) == 1 for i in ids)
