@@ -29,7 +29,7 @@ from ._idempotency import (
 from ._journal import Journal, JournalEntry
 from ._models import Job, JobCost, JobStatus, check_job_id
 from ._polling import DEFAULT_POLL, Poller
-from ._prefetch import Sources
+from ._prefetch import Known, Sources
 from ._records import Again, Waiting
 from ._rerun_types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
 from ._resume import (
@@ -42,8 +42,9 @@ from ._resume import (
     untokened,
 )
 from ._retry import RetryBudget, RetryPolicy
+from ._serde import load_metadata
 from ._spend import SpendGuard
-from .errors import IonQError, SubmissionUnknownError
+from .errors import IonQError, ResponseValidationError, SubmissionUnknownError
 
 __all__ = ["BatchOperations", "Rerun"]
 
@@ -57,9 +58,9 @@ class BatchOperations(CloneOperations, Protocol):
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
 
-    async def read_many(
+    async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, Job] | None: ...
+    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
 
 
 class Rerun:
@@ -158,19 +159,25 @@ class Rerun:
             await asyncio.gather(*workers, return_exceptions=True)
             self._stop_waiting()
 
-    async def _read_sources(self, chunk: list[str]) -> Mapping[str, Job | None]:
-        """The source jobs of a chunk that need a clone, in one request where the server can."""
+    async def _read_sources(self, chunk: list[str]) -> Mapping[str, Known]:
+        """The metadata of a chunk's sources that need a clone, in one request where it can."""
         wanted = [i for i in chunk if i not in self.resume and is_id(i)]
         if not wanted:
             return {}
         try:
-            found = await self.ops.read_many(wanted, retry=self.retry)
+            found = await self.ops.read_states(wanted, retry=self.retry)
         except IonQError as exc:
             logger.info(
                 "could not read %d source jobs at once (%s); reading each", len(wanted), exc
             )
             return {}
-        return found or {}
+        known: dict[str, Known] = {}
+        for source_id, (_, raw) in (found or {}).items():
+            try:
+                known[source_id] = (load_metadata(raw.get("metadata")),)
+            except ResponseValidationError:
+                continue  # read alone, where the error is the source's own
+        return known
 
     async def _worker(self, sources: Sources) -> None:
         """Take work, re-runs and journal writes first, until every source is settled."""
@@ -194,7 +201,7 @@ class Rerun:
         self._wake.set()
 
     async def _start(
-        self, source_id: str, source: Job | None, attempt: int = 0, run: int = 0
+        self, source_id: str, source: Known | None, attempt: int = 0, run: int = 0
     ) -> None:
         """Submit one source's clone; settle it now, or once the poller reports its end."""
         try:
@@ -208,7 +215,7 @@ class Rerun:
             await self._finish(outcome)
 
     async def _submit(
-        self, source_id: str, source: Job | None, attempt: int, run: int
+        self, source_id: str, source: Known | None, attempt: int, run: int
     ) -> RerunOutcome | None:
         """The outcome if known without waiting; None once the clone is being awaited."""
         job_id = token = None
@@ -351,7 +358,7 @@ class Rerun:
     async def _clone(
         self,
         source_id: str,
-        source: Job | None,
+        source: Known | None,
         attempt: int,
         token: str | None,
         sent: datetime | None,
@@ -369,8 +376,9 @@ class Rerun:
             metadata = None
             if "metadata" not in self.body:
                 if source is None:
-                    source = await self.ops.get(source_id, retry=self.retry)
-                metadata = source.metadata
+                    metadata = (await self.ops.get(source_id, retry=self.retry)).metadata
+                else:
+                    metadata = source[0]
             fresh = token is None
             token = token or new_token()
             if journal is not None and fresh:

@@ -232,35 +232,72 @@ async def clone_idempotent(
     the token: the job may exist.
     """
     started = since or index.now()
+    try:
+        created = await ops.post_clone(source_id, body, retry=retry)
+    except SubmissionUnknownError as exc:
+        exc.source_id, exc.token = source_id, token
+        first = exc
+    else:
+        index.note(token, created.id)
+        return created
+    # Apart from the first send, so that a clone whose answer arrives builds no closure.
+    return await _after_lost_answer(
+        first,
+        ops,
+        source_id,
+        body,
+        token=token,
+        index=index,
+        retry=retry,
+        budget=budget,
+        started=started,
+    )
+
+
+async def _after_lost_answer(
+    first: SubmissionUnknownError,
+    ops: CloneOperations,
+    source_id: str,
+    body: Mapping[str, Any],
+    *,
+    token: str,
+    index: TokenIndex,
+    retry: RetryPolicy,
+    budget: RetryBudget | None,
+    started: datetime,
+) -> JobCreated:
+    """Find the lost clone by its token; send again only after a complete scan found none."""
     scope = {"target": body.get("backend"), "session_id": body.get("session_id")}
-    sends = 0
+    sends = 1
+    lost: SubmissionUnknownError | None = first
 
     async def attempt() -> JobCreated:
-        nonlocal sends
-        if sends:
+        nonlocal sends, lost
+        if lost is None:
             found = await _lookup(index, token, started, scope, source_id, None)
             if found is not None:
                 return found
-        sends += 1
-        try:
-            created = await ops.post_clone(source_id, body, retry=retry)
-        except SubmissionUnknownError as exc:
-            exc.source_id, exc.token = source_id, token
-            lost = exc
-        else:
-            index.note(token, created.id)
-            return created
-        found = await _lookup(index, token, started, scope, source_id, lost)
+            sends += 1
+            try:
+                created = await ops.post_clone(source_id, body, retry=retry)
+            except SubmissionUnknownError as exc:
+                exc.source_id, exc.token = source_id, token
+                lost = exc
+            else:
+                index.note(token, created.id)
+                return created
+        error, lost = lost, None
+        found = await _lookup(index, token, started, scope, source_id, error)
         if found is not None:
             logger.info("clone of %s was created despite a lost answer: %s", source_id, found.id)
             return found
         raise _Absent(
             f"clone of {source_id}: {sends} submission(s) lost, and no job carries its token",
-            url=lost.url,
-            request=lost.request,
+            url=error.url,
+            request=error.request,
             source_id=source_id,
             token=token,
-        ) from lost
+        ) from error
 
     return await run_with_retries(
         attempt,

@@ -7,11 +7,12 @@ import collections
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from . import _defaults as d
-from ._models import Job
 
-__all__ = ["Sources"]
+__all__ = ["Known", "Sources"]
 
-Read = Callable[[list[str]], Awaitable[Mapping[str, Job | None]]]
+Known = tuple[dict[str, str] | None]
+"""A source's metadata as read ahead (boxed: a source read with no metadata is `(None,)`)."""
+Read = Callable[[list[str]], Awaitable[Mapping[str, Known]]]
 
 
 class Sources:
@@ -20,11 +21,11 @@ class Sources:
     def __init__(self, ids: Iterator[str], read: Read | None) -> None:
         self._ids = ids
         self._read = read
-        self._ready: collections.deque[tuple[str, Job | None]] = collections.deque()
+        self._ready: collections.deque[tuple[str, Known | None]] = collections.deque()
         self._pending: asyncio.Task[None] | None = None
         self._exhausted = False
 
-    async def next(self) -> tuple[str, Job | None] | None:
+    async def next(self) -> tuple[str, Known | None] | None:
         """The next source and its job (None if it must be read alone), or None at the end."""
         while not self._ready and not (self._exhausted and self._pending is None):
             self._prefetch()
@@ -46,7 +47,7 @@ class Sources:
             chunk = [i for _, i in zip(range(d.CHUNK_IDS), self._ids, strict=False)]
             if len(chunk) < d.CHUNK_IDS:
                 self._exhausted = True
-            found: Mapping[str, Job | None] = {}
+            found: Mapping[str, Known | None] = {}
             if chunk and self._read is not None:
                 found = await self._read(chunk)
             self._ready.extend((i, found.get(i)) for i in chunk)

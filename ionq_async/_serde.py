@@ -40,6 +40,7 @@ __all__ = [
     "load_job",
     "load_job_created",
     "load_jobs",
+    "load_metadata",
     "structure",
 ]
 
@@ -275,6 +276,14 @@ def _loader(cls: type[T]) -> Callable[[Any], T]:
 load_job = _loader(Job)
 load_job_created = _loader(JobCreated)
 load_job_cost = _loader(JobCost)
+
+
+def load_metadata(value: Any) -> dict[str, str] | None:
+    """A job's raw `metadata` as str -> str (None when absent); ResponseValidationError else."""
+    try:
+        return _metadata(value, None)
+    except TypeError as exc:
+        raise ResponseValidationError(f"unexpected job metadata: {exc}") from exc
 
 
 def load_job_states(data: Any) -> tuple[list[tuple[str, str, dict[str, Any]]], str | None]:

@@ -86,6 +86,7 @@ class FakeOps:
             ("get", "read_many", "read_states", "page", "post_clone"), 0
         )
         self.read_times: list[float] = []
+        self.read_ids: list[list[str]] = []
         self.read_error: BaseException | None = None
         self.page_error: BaseException | None = None
         self.lose_answers = 0
@@ -135,6 +136,7 @@ class FakeOps:
     ) -> dict[str, tuple[str, dict[str, Any]]] | None:
         self.calls["read_states"] += 1
         self.read_times.append(self.time.now)
+        self.read_ids.append(list(ids))
         if self.read_error is not None:
             raise self.read_error
         return {i: (self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
