@@ -245,3 +245,24 @@ async def test_a_server_answering_another_job_fails_the_wait_within_its_policy(
             await asyncio.wait_for(client.jobs.wait(mine.id, poll=POLL), 10)
     gets = [r for r in fake.requests if r.path.endswith(f"/jobs/{mine.id}")]
     assert len(gets) == 3, "one poll: the policy's attempts, then the waiter is told"
+
+
+# --- issue 12: a poll round costs at most the policy's attempts per chunk ------------------
+
+
+async def test_a_poll_round_against_520s_sends_at_most_max_attempts_per_chunk(
+    fake: FakeIonQ,
+) -> None:
+    jobs = [fake.add_job(durations=(60, 60, 60)) for _ in range(150)]  # two chunks
+    fake.faults.add("list_jobs", Fault.http(520), times=10_000)
+    policy = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.02, jitter=0.0)
+    slow = PollPolicy(initial=0.05, factor=200.0, max_interval=60.0, jitter=0.0)
+    async with fake.client(rate_limit=None, retry=policy) as client:
+        waits = [asyncio.ensure_future(client.jobs.wait(j.id, poll=slow)) for j in jobs]
+        await asyncio.sleep(0.5)
+        lists = [r for r in fake.requests if r.method == "GET" and r.path == "/v0.4/jobs"]
+        for w in waits:
+            w.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+    assert lists and all(r.status == 520 for r in lists)
+    assert len(lists) <= 2 * 3, "one round: two chunks, at most max_attempts requests each"
