@@ -85,14 +85,19 @@ class RequestPath:
         """One attempt: a rate-limited request in a connection slot, its answer decoded."""
         transport, limiter = self.transport, self.limiter
         is_post = method == "POST"
-        async with self._slots:
-            sent_at = await limiter.acquire()
-            try:
-                raw = await transport.send(method, path, params=params, body=body)
-            except APIConnectionError as exc:
-                if is_post and exc.request_sent:
-                    raise submission_unknown(exc, method, self.base_url + path, json_body) from exc
-                raise
+        slots = self._slots
+        await slots.acquire()
+        try:
+            sent_at = limiter.free_now()
+            if sent_at is None:
+                sent_at = await limiter.acquire()
+            raw = await transport.send(method, path, params=params, body=body)
+        except APIConnectionError as exc:
+            if is_post and exc.request_sent:
+                raise submission_unknown(exc, method, self.base_url + path, json_body) from exc
+            raise
+        finally:
+            slots.release()
         status = raw.status
         if status != 429:
             limiter.on_admitted()

@@ -63,6 +63,17 @@ class RateLimiter:
         self._event_at = -math.inf
         self._admitted: deque[float] = deque()
 
+    def free_now(self) -> float | None:
+        """The clock time, if a caller may start a request now without waiting; else None."""
+        now = self._clock()
+        if not self.enabled:
+            return now
+        if self.rate is not None or now < self._paused_until:
+            return None
+        if self._started_at is None:
+            self._started_at = now
+        return now
+
     async def acquire(self) -> float:
         """Wait until this caller may start a request; return the clock time it may start."""
         now = self._clock()

@@ -94,6 +94,9 @@ def _session_settings(value: Any, _: Any) -> SessionSettings:
 
 
 def _datetime(value: Any, _: Any) -> datetime:
+    if type(value) is str:  # the usual case first
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     if isinstance(value, datetime):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):

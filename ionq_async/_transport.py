@@ -6,9 +6,9 @@ import asyncio
 import ipaddress
 import platform
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import aiohttp
-from attrs import frozen
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -58,8 +58,7 @@ def check_base_url(base_url: str) -> str:
     return str(url).rstrip("/")
 
 
-@frozen
-class RawResponse:
+class RawResponse(NamedTuple):
     """What one attempt got back: status, headers and the whole body."""
 
     status: int
