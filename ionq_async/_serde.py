@@ -1,4 +1,4 @@
-"""The one cattrs converter: every mapping between IonQ JSON and the models lives here."""
+"""The one cattrs _converter: every mapping between IonQ JSON and the models lives here."""
 
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ from ._models import (
 from .errors import ResponseValidationError
 
 __all__ = [
-    "converter",
     "dump_job",
     "dump_request",
     "load_job",
@@ -42,12 +41,13 @@ __all__ = [
     "load_jobs",
     "load_metadata",
     "structure",
+    "unstructure",
 ]
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.StrEnum)
 
-converter = cattrs.Converter()
+_converter = cattrs.Converter()
 
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
@@ -170,43 +170,43 @@ def _optional_int(value: Any, _: Any) -> int | None:
     return int(value)
 
 
-converter.register_structure_hook(str | None, _optional_str)
-converter.register_structure_hook(int | None, _optional_int)
-converter.register_structure_hook(JobStatus | str, _status)
-converter.register_structure_hook(JobStatus | str | None, _optional_status)
-converter.register_structure_hook(datetime, _datetime)
-converter.register_structure_hook(datetime | None, _optional_datetime)
-converter.register_structure_hook(dict[str, str] | None, _metadata)
-converter.register_structure_hook(Failure | None, _failure)
-converter.register_structure_hook(Noise | None, _noise)
-converter.register_structure_hook(tuple[str, ...] | None, _string_tuple)
-converter.register_structure_hook_func(lambda t: t == dict[str, Any], _loose_dict)
-converter.register_structure_hook_func(lambda t: t == dict[str, Any] | None, _nullable_dict)
-converter.register_structure_hook(Job, make_dict_structure_fn(Job, converter))
-converter.register_structure_hook(BackendStatus | str, _lenient_enum(BackendStatus))
-converter.register_structure_hook(SessionStatus | str, _lenient_enum(SessionStatus))
-converter.register_structure_hook(date | None, _date)
+_converter.register_structure_hook(str | None, _optional_str)
+_converter.register_structure_hook(int | None, _optional_int)
+_converter.register_structure_hook(JobStatus | str, _status)
+_converter.register_structure_hook(JobStatus | str | None, _optional_status)
+_converter.register_structure_hook(datetime, _datetime)
+_converter.register_structure_hook(datetime | None, _optional_datetime)
+_converter.register_structure_hook(dict[str, str] | None, _metadata)
+_converter.register_structure_hook(Failure | None, _failure)
+_converter.register_structure_hook(Noise | None, _noise)
+_converter.register_structure_hook(tuple[str, ...] | None, _string_tuple)
+_converter.register_structure_hook_func(lambda t: t == dict[str, Any], _loose_dict)
+_converter.register_structure_hook_func(lambda t: t == dict[str, Any] | None, _nullable_dict)
+_converter.register_structure_hook(Job, make_dict_structure_fn(Job, _converter))
+_converter.register_structure_hook(BackendStatus | str, _lenient_enum(BackendStatus))
+_converter.register_structure_hook(SessionStatus | str, _lenient_enum(SessionStatus))
+_converter.register_structure_hook(date | None, _date)
 for _renamed in (Fidelity, Timing):
-    converter.register_structure_hook(
+    _converter.register_structure_hook(
         _renamed,
         make_dict_structure_fn(
             _renamed,
-            converter,
+            _converter,
             one_qubit=override(rename="1q"),
             two_qubit=override(rename="2q"),
         ),
     )
-converter.register_structure_hook(
+_converter.register_structure_hook(
     UsagePeriod,
-    make_dict_structure_fn(UsagePeriod, converter, from_date=override(rename="from")),
+    make_dict_structure_fn(UsagePeriod, _converter, from_date=override(rename="from")),
 )
-_settings_fn = make_dict_structure_fn(SessionSettings, converter)
-converter.register_structure_hook(SessionSettings, _session_settings)
+_settings_fn = make_dict_structure_fn(SessionSettings, _converter)
+_converter.register_structure_hook(SessionSettings, _session_settings)
 
 
 def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     """An unstructure hook that drops unset (None) fields and empty nested objects."""
-    base = make_dict_unstructure_fn(cls, converter)
+    base = make_dict_unstructure_fn(cls, _converter)
 
     def unstructure(value: Any) -> dict[str, Any]:
         return {
@@ -219,7 +219,7 @@ def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
 
 
 for _cls in (Noise, ErrorMitigation, Compilation, Settings, CloneRequest):
-    converter.register_unstructure_hook(_cls, _omit_unset(_cls))
+    _converter.register_unstructure_hook(_cls, _omit_unset(_cls))
 
 
 def _iso(value: datetime) -> str:
@@ -229,7 +229,7 @@ def _iso(value: datetime) -> str:
 
 def _omit_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     """An unstructure hook that drops the fields that are None (empty objects are kept)."""
-    base = make_dict_unstructure_fn(cls, converter)
+    base = make_dict_unstructure_fn(cls, _converter)
 
     def unstructure(value: Any) -> dict[str, Any]:
         return {k: v for k, v in base(value).items() if v is not None}
@@ -237,27 +237,32 @@ def _omit_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     return unstructure
 
 
-converter.register_unstructure_hook(datetime, _iso)
-converter.register_unstructure_hook(Failure, _omit_none(Failure))
-converter.register_unstructure_hook(Job, _omit_none(Job))
+_converter.register_unstructure_hook(datetime, _iso)
+_converter.register_unstructure_hook(Failure, _omit_none(Failure))
+_converter.register_unstructure_hook(Job, _omit_none(Job))
 
 
 def dump_job(job: Job) -> dict[str, Any]:
     """A Job as JSON data: unset fields left out, timestamps ISO 8601, statuses as strings."""
-    data: dict[str, Any] = converter.unstructure(job, Job)
+    data: dict[str, Any] = _converter.unstructure(job, Job)
     return data
+
+
+def unstructure(value: Any) -> Any:
+    """`value` (a model, or containers of models) as plain JSON data."""
+    return _converter.unstructure(value)
 
 
 def dump_request(request: CloneRequest) -> dict[str, Any]:
     """The JSON body for a clone/move: set fields only, so the rest is inherited."""
-    body: dict[str, Any] = converter.unstructure(request)
+    body: dict[str, Any] = _converter.unstructure(request)
     return body
 
 
 def structure(data: Any, cls: type[T], *, what: str | None = None) -> T:
     """Structure `data` as `cls`, raising ResponseValidationError with a readable reason."""
     try:
-        result: T = converter.structure(data, cls)
+        result: T = _converter.structure(data, cls)
         return result
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         if isinstance(exc, cattrs.BaseValidationError):

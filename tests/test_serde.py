@@ -23,7 +23,7 @@ from ionq_async import (
     Settings,
 )
 from ionq_async._models import check_job_id
-from ionq_async._serde import converter, dump_request
+from ionq_async._serde import dump_request, structure
 
 SRC = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
 OTHER = "0198097d-4000-7000-8000-000000000002"
@@ -130,7 +130,7 @@ requests = st.builds(
 def test_requests_round_trip(request: CloneRequest) -> None:
     body = dump_request(request)
     assert None not in _leaves(body)
-    assert converter.structure(body, CloneRequest) == _normalized(request)
+    assert structure(body, CloneRequest) == _normalized(request)
     assert validator_for("CloneJobPayload").is_valid(body)
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from .._api_models import Session, check_segment
 from .._result_models import CircuitResult, Results, bitstring
-from .._serde import converter
+from .._serde import unstructure
 from .._sessions import create_body
 from ._base import EXIT_OK, UsageError, job_id, make_client, print_json
 from ._render_resources import (
@@ -41,7 +41,7 @@ def _err() -> Console:
 
 def _dump(value: object) -> Any:
     """An SDK model as JSON data (timestamps ISO 8601, enums as strings)."""
-    return converter.unstructure(value)
+    return unstructure(value)
 
 
 async def backends(args: argparse.Namespace) -> int:
