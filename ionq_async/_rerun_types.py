@@ -9,6 +9,7 @@ from typing import Any, Literal, TypedDict
 from attrs import field, frozen
 
 from . import _defaults as d
+from ._api_models import Session
 from ._journal import Journal
 from ._models import Job, Money
 from ._polling import PollPolicy
@@ -113,7 +114,7 @@ class RerunKwargs(TypedDict, total=False):
     max_cost: Money | float | None
     over_budget: Literal["refuse", "partial"]
     allow_incomplete_estimate: bool
-    session: Any
+    session: Session | str | None
 
 
 def _positive_int(name: str, low: int) -> Callable[[Any, Any, Any], None]:
@@ -180,7 +181,7 @@ class RerunOptions:
     max_cost: Money | float | None = field(default=None, validator=_max_cost)
     over_budget: Literal["refuse", "partial"] = field(default="refuse", validator=_over_budget)
     allow_incomplete_estimate: bool = False
-    session: Any = field(default=None, validator=_session)
+    session: Session | str | None = field(default=None, validator=_session)
 
     @property
     def session_id(self) -> str | None:
