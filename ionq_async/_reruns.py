@@ -174,6 +174,6 @@ async def rerun_all(
         counts=counts,
         duration=engines.clock() - started,
         estimated_cost=None if guard is None else guard.estimated_total,
-        actual_cost=None if guard is None else sum(guard.actual.values()),
+        actual_cost=None if guard is None else guard.actual_total,
         cost_unit=None if guard is None else guard.unit,
     )
