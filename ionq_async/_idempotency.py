@@ -233,13 +233,9 @@ async def clone_idempotent(
     """
     started = since or index.now()
     try:
-        created = await ops.post_clone(source_id, body, retry=retry)
+        return await _send(ops, source_id, body, token, index, retry)
     except SubmissionUnknownError as exc:
-        exc.source_id, exc.token = source_id, token
         first = exc
-    else:
-        index.note(token, created.id)
-        return created
     # Apart from the first send, so that a clone whose answer arrives builds no closure.
     return await _after_lost_answer(
         first,
@@ -279,13 +275,9 @@ async def _after_lost_answer(
                 return found
             sends += 1
             try:
-                created = await ops.post_clone(source_id, body, retry=retry)
+                return await _send(ops, source_id, body, token, index, retry)
             except SubmissionUnknownError as exc:
-                exc.source_id, exc.token = source_id, token
                 lost = exc
-            else:
-                index.note(token, created.id)
-                return created
         error, lost = lost, None
         found = await _lookup(index, token, started, scope, source_id, error)
         if found is not None:
@@ -307,6 +299,24 @@ async def _after_lost_answer(
         budget=budget,
         retryable=_is_absent,
     )
+
+
+async def _send(
+    ops: CloneOperations,
+    source_id: str,
+    body: Mapping[str, Any],
+    token: str,
+    index: TokenIndex,
+    retry: RetryPolicy,
+) -> JobCreated:
+    """Post the clone once and note its token; a lost answer names the source and token."""
+    try:
+        created = await ops.post_clone(source_id, body, retry=retry)
+    except SubmissionUnknownError as exc:
+        exc.source_id, exc.token = source_id, token
+        raise
+    index.note(token, created.id)
+    return created
 
 
 async def _lookup(
