@@ -313,3 +313,17 @@ async def test_a_full_job_is_built_only_when_its_status_changes(monkeypatch: Any
     rounds = len(ops.read_times)
     assert rounds >= 10
     assert built == ["started"] * 3 + ["completed"] * 3, "first sight and the end, nothing between"
+
+
+async def test_one_token_scan_serves_every_lost_answer_at_once() -> None:
+    t = FakeTime()
+    ops = FakeOps(t, run_for=5.0)
+    ops.lose_answers = 20
+    ids = [ops.add() for _ in range(20)]
+    eng = engines(t, ops)
+    report = await t.run(rerun_all(eng, ids, {}, RerunOptions(poll=STEADY, concurrency=20)))
+    await eng.poller.close()
+    assert report.counts["completed"] == 20
+    assert all(len(ops.clones_of(i)) == 1 for i in ids)
+    assert eng.index.scans <= 2, f"{eng.index.scans} scans for 20 lost answers"
+    assert ops.calls["page"] == eng.index.scans
