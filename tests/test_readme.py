@@ -26,6 +26,24 @@ def _section_block(text: str, heading: str, lang: str) -> str:
     return match.group(1)
 
 
+async def _run_python(program: str, *args: str) -> bytes:
+    """Run `program` in a fresh interpreter (`-W error`, this environment); its stdout."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-W",
+        "error",
+        "-c",
+        program,
+        *args,
+        env=dict(os.environ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    return out
+
+
 def test_readme_starts_with_the_two_commands() -> None:
     text = README.read_text(encoding="utf-8")
     first = re.search(r"```(\w*)\n(.*?)\n```", text, re.S)
@@ -52,18 +70,7 @@ async def test_quickstart_runs_unchanged(monkeypatch: pytest.MonkeyPatch) -> Non
         code = code.replace(README_SOURCE_ID, source.id)
         monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
         monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            code,
-            env=dict(os.environ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-        assert proc.returncode == 0, err.decode()
+        out = await _run_python(code)
         routes = [(r.method, r.path) for r in fake.requests]
         clones = [j for j in fake.jobs.values() if j.id != source.id]
     lines = out.decode().splitlines()
@@ -89,17 +96,7 @@ async def test_emulator_example_runs_unchanged() -> None:
     )
     body = "\n".join("    " + line for line in code.splitlines())
     program = f"import asyncio\n\n\nasync def main() -> None:\n{body}\n\n\nasyncio.run(main())\n"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-W",
-        "error",
-        "-c",
-        program,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, err.decode()
+    out = await _run_python(program)
     assert out.decode().strip() == "{'0': 0.5, '3': 0.5}"
 
 
@@ -113,18 +110,7 @@ async def test_backends_and_sessions_example_runs_unchanged(
         code = code.replace(README_SOURCE_ID, source.id)
         monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
         monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            code,
-            env=dict(os.environ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-        assert proc.returncode == 0, err.decode()
+        out = await _run_python(code)
         [session] = fake.sessions.by_id.values()
         assert fake.session_json(session.id)["status"] == "ended"
         assert session.job_ids and fake.jobs[session.job_ids[0]].cloned_from == source.id
@@ -147,19 +133,7 @@ async def test_account_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
         monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
         monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-W",
-            "error",
-            "-c",
-            program,
-            fake.organization_id,
-            env=dict(os.environ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, err.decode()
+        out = await _run_python(program, fake.organization_id)
     assert out.decode().splitlines() == [
         "ionq-async emulator 0.0 USD 0",
         "ionq.result.histogram.json.v2",
