@@ -1,8 +1,14 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
-from ._account import Schemas
-from ._answers import CostEstimate, EstimateRate, JobPage, JobsStatusChange, JobStatusChange
-from ._api_models import (
+from ._batch.estimate import RerunEstimate, SourceEstimate
+from ._batch.journal import Journal, JournalEntry
+from ._batch.types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
+from ._client import DEFAULT_BASE_URL, AsyncIonQ
+from ._core.ratelimit import RateLimiter
+from ._core.retry import RetryBudget, RetryEvent, RetryPolicy
+from ._engine.polling import PollPolicy
+from ._models.answers import CostEstimate, EstimateRate, JobPage, JobsStatusChange, JobStatusChange
+from ._models.api import (
     Backend,
     BackendStatus,
     Characterization,
@@ -18,13 +24,8 @@ from ._api_models import (
     UsagePeriod,
     Whoami,
 )
-from ._backends import Backends
-from ._client import DEFAULT_BASE_URL, AsyncIonQ
-from ._job_types import JOB_TYPES
-from ._jobs import Jobs
-from ._journal import Journal, JournalEntry
-from ._listing import JobListing
-from ._models import (
+from ._models.job_types import JOB_TYPES
+from ._models.jobs import (
     CloneRequest,
     Compilation,
     ErrorMitigation,
@@ -37,13 +38,12 @@ from ._models import (
     Noise,
     Settings,
 )
-from ._polling import PollPolicy
-from ._ratelimit import RateLimiter
-from ._rerun_estimate import RerunEstimate, SourceEstimate
-from ._rerun_types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
-from ._result_models import CircuitResult, Results
-from ._retry import RetryBudget, RetryEvent, RetryPolicy
-from ._sessions import Sessions
+from ._models.results import CircuitResult, Results
+from ._resources.account import Schemas
+from ._resources.backends import Backends
+from ._resources.jobs import Jobs
+from ._resources.listing import JobListing
+from ._resources.sessions import Sessions
 from ._version import __version__
 from .errors import (
     APIConnectionError,

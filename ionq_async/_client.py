@@ -8,17 +8,17 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import _account
-from . import _defaults as d
-from ._account import GroupBy, Modality, Schemas
-from ._api_models import Usage, Whoami
-from ._backends import Backends
-from ._http import RequestPath
-from ._jobs import Jobs
-from ._ratelimit import RateLimiter, RateLimitSetting
-from ._retry import RetryBudget, RetryPolicy
-from ._sessions import Sessions
-from ._transport import Transport, check_base_url, user_agent
+from ._core import defaults as d
+from ._core.http import RequestPath
+from ._core.ratelimit import RateLimiter, RateLimitSetting
+from ._core.retry import RetryBudget, RetryPolicy
+from ._core.transport import Transport, check_base_url, user_agent
+from ._models.api import Usage, Whoami
+from ._resources import account as _account
+from ._resources.account import GroupBy, Modality, Schemas
+from ._resources.backends import Backends
+from ._resources.jobs import Jobs
+from ._resources.sessions import Sessions
 
 if TYPE_CHECKING:
     import aiohttp

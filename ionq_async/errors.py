@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from multidict import CIMultiDict
 
 if TYPE_CHECKING:
-    from ._models import Failure, Job
+    from ._models.jobs import Failure, Job
 
 __all__ = [
     "APIConnectionError",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ionq_async import Job, JobCreated, JobStatus, RetryPolicy
-from ionq_async._serde import load_job
+from ionq_async._core.serde import load_job
 from ionq_async.errors import SubmissionUnknownError
 
 T = TypeVar("T")

@@ -8,8 +8,12 @@ from pathlib import Path
 import ionq_async
 
 ROOT = Path(ionq_async.__file__).parent
-ENGINES = ("ionq_async._polling", "ionq_async._idempotency", "ionq_async._batch")
-UPWARD = ("ionq_async._client", "ionq_async._jobs")
+ENGINES = (
+    "ionq_async._engine.polling",
+    "ionq_async._engine.idempotency",
+    "ionq_async._batch.engine",
+)
+UPWARD = ("ionq_async._client", "ionq_async._resources.jobs")
 LONG_ALLOWED = {"ionq_async.testing._app"}  # the emulator's route table
 
 
@@ -108,10 +112,10 @@ def test_each_dependency_has_one_owner() -> None:
             top = target.split(".")[0]
             if top in owners and not (top == "aiohttp" and typing_only):
                 owners[top].add(_name(path))
-    assert owners["tenacity"] == {"ionq_async._retry"}
-    assert owners["cattrs"] == {"ionq_async._serde"}
+    assert owners["tenacity"] == {"ionq_async._core.retry"}
+    assert owners["cattrs"] == {"ionq_async._core.serde"}
     outside = {m for m in owners["aiohttp"] if not m.startswith("ionq_async.testing")}
-    assert outside == {"ionq_async._transport"}
+    assert outside == {"ionq_async._core.transport"}
 
 
 def test_no_module_is_over_400_lines() -> None:

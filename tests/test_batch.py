@@ -20,7 +20,7 @@ from ionq_async import (
     SubmissionUnknownError,
     WaitTimeoutError,
 )
-from ionq_async._idempotency import TOKEN_KEY
+from ionq_async._engine.idempotency import TOKEN_KEY
 from ionq_async.testing import FakeIonQ, Fate, Fault, FaultPlan
 
 POLL = PollPolicy(initial=0.05, factor=1.5, max_interval=0.2, jitter=0.1)

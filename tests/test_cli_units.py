@@ -10,8 +10,8 @@ import pytest
 
 from ionq_async import AuthenticationError, Job, JobStatus, RerunOutcome, RerunReport
 from ionq_async import cli as cli_module
-from ionq_async._models import Failure, Noise
-from ionq_async._serde import dump_job, load_job
+from ionq_async._core.serde import dump_job, load_job
+from ionq_async._models.jobs import Failure, Noise
 from ionq_async.cli import _secrets
 from ionq_async.cli._rerun import succeeded
 

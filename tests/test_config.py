@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from ionq_async import DEFAULT_BASE_URL, AsyncIonQ, RetryPolicy
-from ionq_async._transport import user_agent
+from ionq_async._core.transport import user_agent
 
 KEY = "sk-SECRET-123"
 SRC = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"

@@ -17,10 +17,10 @@ from ionq_async import (
     SubmissionUnknownError,
     WaitTimeoutError,
 )
-from ionq_async._idempotency import TokenIndex
-from ionq_async._polling import Poller
-from ionq_async._rerun_types import RerunOptions
-from ionq_async._reruns import Engines, rerun_all
+from ionq_async._batch.run import Engines, rerun_all
+from ionq_async._batch.types import RerunOptions
+from ionq_async._engine.idempotency import TokenIndex
+from ionq_async._engine.polling import Poller
 from ionq_async.errors import NotFoundError, ResponseValidationError
 
 STEADY = PollPolicy(initial=1.0, factor=1.5, max_interval=30.0, jitter=0.0)
@@ -294,7 +294,7 @@ async def test_no_retry_policy_means_one_submission() -> None:
 
 
 async def test_a_full_job_is_built_only_when_its_status_changes(monkeypatch: Any) -> None:
-    import ionq_async._polling as polling
+    import ionq_async._engine.polling as polling
 
     built: list[str] = []
     real = polling.load_job

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ionq_async import CircuitResult, EstimateRate, Money, ResponseValidationError
-from ionq_async._estimates import load_estimate
-from ionq_async._result_formats import (
+from ionq_async._core.estimates import load_estimate
+from ionq_async._resources.result_formats import (
     derive_counts,
     read_aggregate,
     read_histogram,

@@ -226,7 +226,7 @@ async def test_unknown_status_keeps_polling_and_ids_fallback(
 
 
 async def test_not_found_after_grace_is_raised(fake: FakeIonQ, monkeypatch: Any) -> None:
-    monkeypatch.setattr("ionq_async._defaults.NOT_FOUND_GRACE", 0.05)
+    monkeypatch.setattr("ionq_async._core.defaults.NOT_FOUND_GRACE", 0.05)
     async with fake.client(rate_limit=None) as client:
         with pytest.raises(NotFoundError):
             await client.jobs.wait(str(uuid.uuid4()), poll=FAST, timeout=5)

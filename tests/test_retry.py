@@ -33,7 +33,7 @@ from ionq_async import (
     ServerError,
     SubmissionUnknownError,
 )
-from ionq_async._retry import DEFAULT_RETRY_STATUSES
+from ionq_async._core.retry import DEFAULT_RETRY_STATUSES
 from ionq_async.testing import FakeIonQ, Fault, FaultPlan
 
 RETRIED = sorted(DEFAULT_RETRY_STATUSES)
@@ -509,7 +509,7 @@ def test_no_hand_made_retry_loop_in_the_package() -> None:
     # The emulator's k-way merge of job lists is the only `while True`: not a retry.
     assert [p for p, _ in hits if p != "testing/_store.py"] == []
     assert len(hits) <= 1
-    retry_src = (root / "_retry.py").read_text()
+    retry_src = (root / "_core" / "retry.py").read_text()
     assert "AsyncRetrying(" in retry_src and "RetryError" not in retry_src.replace(
         "never tenacity's `RetryError`", ""
     )

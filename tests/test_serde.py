@@ -22,8 +22,8 @@ from ionq_async import (
     RetryPolicy,
     Settings,
 )
-from ionq_async._models import check_job_id
-from ionq_async._serde import dump_request, structure
+from ionq_async._core.serde import dump_request, structure
+from ionq_async._models.jobs import check_job_id
 
 SRC = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
 OTHER = "0198097d-4000-7000-8000-000000000002"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._models import CloneRequest, ErrorMitigation, Noise, Settings, check_job_id
-from .._polling import PollPolicy
+from .._engine.polling import PollPolicy
+from .._models.jobs import CloneRequest, ErrorMitigation, Noise, Settings, check_job_id
 
 if TYPE_CHECKING:
     from .._client import AsyncIonQ

@@ -8,8 +8,8 @@ import sys
 
 from rich.console import Console
 
-from .._models import Job, JobStatus
-from .._serde import dump_job
+from .._core.serde import dump_job
+from .._models.jobs import Job, JobStatus
 from ._base import (
     CLI_POLL,
     EXIT_INCOMPLETE,

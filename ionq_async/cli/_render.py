@@ -26,7 +26,7 @@ from rich.text import Text
 from ._base import describe_error
 
 if TYPE_CHECKING:
-    from .._models import Job
+    from .._models.jobs import Job
 
 __all__ = [
     "STATUS_STYLES",

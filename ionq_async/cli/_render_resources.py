@@ -9,8 +9,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .._api_models import Backend, Session, SessionSettings, Whoami
-from .._result_models import CircuitResult, bitstring
+from .._models.api import Backend, Session, SessionSettings, Whoami
+from .._models.results import CircuitResult, bitstring
 
 __all__ = [
     "Outcome",

@@ -125,7 +125,7 @@ def _open_out(path: str) -> IO[str]:
 
 
 def _check_journal(args: argparse.Namespace) -> None:
-    from .._journal import Journal
+    from .._batch.journal import Journal
 
     if args.journal is None:
         if args.resume:

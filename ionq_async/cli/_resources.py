@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.console import Console
 
-from .._api_models import Session, check_segment
-from .._result_models import CircuitResult, Results, bitstring
-from .._serde import unstructure
-from .._sessions import create_body
+from .._core.serde import unstructure
+from .._models.api import Session, check_segment
+from .._models.results import CircuitResult, Results, bitstring
+from .._resources.sessions import create_body
 from ._base import EXIT_OK, UsageError, job_id, make_client, print_json
 from ._render_resources import (
     backends_table,

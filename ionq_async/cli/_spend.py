@@ -13,7 +13,7 @@ from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
-from .._models import Money
+from .._models.jobs import Money
 from ..errors import BudgetExceededError
 from ._base import EXIT_INCOMPLETE, EXIT_OK, UsageError
 
@@ -75,8 +75,8 @@ async def pending_sources(args: argparse.Namespace, sources: Sequence[str]) -> l
     """The sources this run may clone: all, or on ``--resume`` those the journal has not done."""
     if not args.resume:
         return list(sources)
-    from .._journal import Journal
-    from .._resume import journaled_end
+    from .._batch.journal import Journal
+    from .._batch.resume import journaled_end
 
     async with Journal(args.journal) as journal:
         known = await journal.load()

@@ -1,0 +1,12 @@
+"""The batch re-run feature: clone many source jobs, await them, account for each one once.
+
+A map, in the order a batch meets them:
+
+- `types`: what a caller passes (`RerunOptions`) and gets back (outcome, progress, report).
+- `estimate`: what a batch will cost before it runs (`estimate_rerun`).
+- `run`: the entry points `rerun()` / `rerun_all()`: open the journal, drive the engine.
+- `journal`: the SQLite record that makes a batch resumable; `resume`: what an entry means.
+- `prefetch`: fresh sources read ahead in chunks; `records`: what is kept per source in flight.
+- `spend`: the budget guard (`max_cost`).
+- `engine`: the driver itself: workers that clone, the poller that awaits, one outcome each.
+"""

@@ -1,0 +1,44 @@
+"""What a batch keeps per source in flight: a clone being awaited, or a source to run again."""
+
+from __future__ import annotations
+
+from attrs import define, frozen
+
+from .._engine.polling import Watch
+from .._models.jobs import Job
+from .types import RerunOutcome
+
+__all__ = ["Again", "Waiting"]
+
+
+@frozen
+class Again:
+    """Work for a worker: clone a source again (a transient failure, or a resume)."""
+
+    source_id: str
+    attempt: int
+    run: int
+
+
+@define(eq=False)
+class Waiting:
+    """A clone being awaited for its source; the poller calls back, no task waits."""
+
+    source_id: str
+    job_id: str
+    attempt: int
+    run: int
+    watch: Watch
+
+    def ended(
+        self, status: str, *, job: Job | None = None, error: BaseException | None = None
+    ) -> RerunOutcome:
+        """This source's outcome."""
+        return RerunOutcome(
+            source_id=self.source_id,
+            job_id=self.job_id,
+            status=status,
+            job=job,
+            error=error,
+            attempts=self.attempt,
+        )

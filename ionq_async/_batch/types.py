@@ -1,0 +1,191 @@
+"""What a batch re-run reports and takes: outcomes, progress, the report and the options."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypedDict
+
+from attrs import field, frozen
+
+from .._core import defaults as d
+from .._engine.polling import PollPolicy
+from .._models.api import Session
+from .._models.jobs import Job, Money
+from .journal import Journal
+
+__all__ = [
+    "OUTCOMES",
+    "RerunKwargs",
+    "RerunOptions",
+    "RerunOutcome",
+    "RerunProgress",
+    "RerunReport",
+]
+
+OUTCOMES = ("completed", "failed", "canceled", "error", "ambiguous", "submitted", "skipped")
+
+
+@frozen(kw_only=True)
+class RerunOutcome:
+    """How one source job's re-run ended.
+
+    `status` is completed, failed or canceled (the clone's final state); error (`error`
+    says why; `job_id` is set if the clone exists); ambiguous (a clone may exist, its
+    answer was lost); submitted (cloned, not awaited: `wait=False`); or skipped (not
+    cloned: `reason` says why, e.g. the budget or the session's end; a resume runs it).
+    `cost` is the clone's actual cost, when the batch tracked spend.
+    """
+
+    source_id: str
+    job_id: str | None = None
+    status: str
+    job: Job | None = None
+    error: BaseException | None = field(default=None, eq=False)
+    attempts: int = 0
+    reason: str | None = None
+    cost: float | None = None
+
+
+@frozen(kw_only=True)
+class RerunProgress:
+    """Counters of a running batch, passed to `on_progress` after every change."""
+
+    total: int
+    cloned: int = 0
+    completed: int = 0
+    failed: int = 0
+    canceled: int = 0
+    errors: int = 0
+    ambiguous: int = 0
+    submitted: int = 0
+    skipped: int = 0
+    spent: float | None = None
+    """Committed spend: estimates of submitted clones, actual costs once known."""
+    max_cost: float | None = None
+
+    @property
+    def done(self) -> int:
+        """Sources accounted for so far."""
+        return (self.completed + self.failed + self.canceled + self.errors + self.ambiguous) + (
+            self.submitted + self.skipped
+        )
+
+    @property
+    def running(self) -> int:
+        """Clones created and not finished yet."""
+        return max(0, self.cloned - self.done)
+
+
+@frozen(kw_only=True)
+class RerunReport:
+    """Every outcome of a batch, in input order, with counts by status and the wall time."""
+
+    outcomes: tuple[RerunOutcome, ...]
+    counts: Mapping[str, int]
+    duration: float
+    estimated_cost: float | None = None
+    """The estimate of every source this batch was to clone (when it tracked spend)."""
+    actual_cost: float | None = None
+    """The actual cost of the clones this batch made (when it tracked spend)."""
+    cost_unit: str | None = None
+
+    def by_status(self, status: str) -> list[RerunOutcome]:
+        """The outcomes with `status`."""
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        """True when every source's clone completed."""
+        return self.counts.get("completed", 0) == len(self.outcomes)
+
+
+class RerunKwargs(TypedDict, total=False):
+    """The keyword options of `jobs.rerun()` and `jobs.rerun_all()` (see RerunOptions)."""
+
+    concurrency: int
+    wait: bool
+    poll: PollPolicy | None
+    timeout: float | None
+    journal: Journal | str | os.PathLike[str] | None
+    idempotent: bool
+    retry_failed: int
+    on_progress: Callable[[RerunProgress], Any] | None
+    max_cost: Money | float | None
+    over_budget: Literal["refuse", "partial"]
+    allow_incomplete_estimate: bool
+    session: Session | str | None
+
+
+def _positive_int(name: str, low: int) -> Callable[[Any, Any, Any], None]:
+    def check(_: Any, __: Any, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+    return check
+
+
+def _timeout(_: Any, __: Any, value: Any) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {value!r}")
+
+
+def _max_cost(_: Any, __: Any, value: Any) -> None:
+    amount = value.value if isinstance(value, Money) else value
+    if value is None:
+        return
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not amount >= 0:
+        raise ValueError(f"max_cost must be a Money or a number >= 0, got {value!r}")
+
+
+def _over_budget(_: Any, __: Any, value: Any) -> None:
+    if value not in ("refuse", "partial"):
+        raise ValueError(f'over_budget must be "refuse" or "partial", got {value!r}')
+
+
+def _session(_: Any, __: Any, value: Any) -> None:
+    if value is None:
+        return
+    sid = value if isinstance(value, str) else getattr(value, "id", None)
+    if not isinstance(sid, str) or not sid:
+        raise TypeError(f"session must be a Session or a session id, got {value!r}")
+
+
+@frozen(kw_only=True)
+class RerunOptions:
+    """How a batch runs.
+
+    At most `concurrency` clones are submitted at once; `wait` awaits each clone (else a
+    source ends `submitted`); `poll` is the poll schedule; `timeout` bounds each clone's
+    wait; `journal` (a Journal or a path) makes the batch resumable; `idempotent` clones
+    carry a token so a lost answer never becomes a duplicate; `retry_failed=N` re-runs up
+    to N times a clone that failed for a transient reason.
+
+    Spend: with `max_cost` (a Money, or a number in the estimate's unit) the batch is
+    estimated first; `over_budget="refuse"` raises BudgetExceededError before any clone
+    when the estimate is over it, `"partial"` runs what fits and skips the rest. Either
+    way no clone is sent that would take the committed spend past `max_cost`. An
+    incomplete estimate refuses too, unless `allow_incomplete_estimate`. `session` (a
+    Session or its id) sends every clone into that session; when it ends, the sources
+    not yet cloned end `skipped`.
+    """
+
+    concurrency: int = field(default=d.BATCH_CONCURRENCY, validator=_positive_int("concurrency", 1))
+    wait: bool = True
+    poll: PollPolicy | None = None
+    timeout: float | None = field(default=None, validator=_timeout)
+    journal: Journal | str | os.PathLike[str] | None = None
+    idempotent: bool = True
+    retry_failed: int = field(default=0, validator=_positive_int("retry_failed", 0))
+    on_progress: Callable[[RerunProgress], Any] | None = field(default=None, eq=False)
+    max_cost: Money | float | None = field(default=None, validator=_max_cost)
+    over_budget: Literal["refuse", "partial"] = field(default="refuse", validator=_over_budget)
+    allow_incomplete_estimate: bool = False
+    session: Session | str | None = field(default=None, validator=_session)
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the session the clones go into, if any."""
+        if self.session is None:
+            return None
+        return self.session if isinstance(self.session, str) else str(self.session.id)

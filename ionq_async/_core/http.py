@@ -1,0 +1,146 @@
+"""The request path every API call takes: retries, a connection slot, the rate limit, one send."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..errors import (
+    APIConnectionError,
+    ResponseValidationError,
+    ServerError,
+    SubmissionUnknownError,
+    error_from_response,
+)
+from .defaults import ERROR_BODY_SNIPPET
+from .ratelimit import RateLimiter
+from .retry import RetryBudget, RetryPolicy, run_with_retries
+from .transport import Transport
+
+__all__ = ["Params", "RequestPath", "submission_unknown"]
+
+Params = Sequence[tuple[str, str]]
+
+
+class RequestPath:
+    """Sends one API call through retries, a connection slot and the shared rate limiter."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        retry: RetryPolicy,
+        budget: RetryBudget,
+        limiter: RateLimiter,
+        max_connections: int,
+    ) -> None:
+        self.transport = transport
+        self.retry = retry
+        self.budget = budget
+        self.limiter = limiter
+        # Requests wait for a connection slot before the limiter, so that the limiter
+        # paces actual sends (not calls queued behind the connection pool).
+        self._slots = asyncio.Semaphore(max_connections)
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
+        return self.transport.base_url
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json_body: Any = None,
+        retry: RetryPolicy | None = None,
+        load: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Send a request with retries and rate limiting; return its decoded JSON body.
+
+        `load` reads the body inside each attempt, so an answer of the wrong shape is
+        retried like an unreadable one (and, for a POST, is a SubmissionUnknownError).
+        """
+        body = None if json_body is None else json.dumps(json_body).encode()
+        # A partial, not a closure: a closure's cells are ~10 more GC-tracked objects per
+        # request, and with thousands of requests in flight they set off collections.
+        attempt = functools.partial(self._attempt, method, path, params, body, json_body, load)
+        return await run_with_retries(
+            attempt, method=method, path=path, policy=retry or self.retry, budget=self.budget
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: bytes | None,
+        json_body: Any,
+        load: Callable[[Any], Any] | None,
+    ) -> Any:
+        """One attempt: a rate-limited request in a connection slot, its answer decoded."""
+        transport, limiter = self.transport, self.limiter
+        is_post = method == "POST"
+        slots = self._slots
+        await slots.acquire()
+        try:
+            sent_at = limiter.free_now()
+            if sent_at is None:
+                sent_at = await limiter.acquire()
+            raw = await transport.send(method, path, params=params, body=body)
+        except APIConnectionError as exc:
+            if is_post and exc.request_sent:
+                raise submission_unknown(exc, method, self.base_url + path, json_body) from exc
+            raise
+        finally:
+            slots.release()
+        status = raw.status
+        if status != 429:
+            limiter.on_admitted()
+        if 200 <= status < 300:
+            self.budget.on_success()
+            try:
+                data = json.loads(raw.body) if raw.body else None
+            except ValueError as exc:
+                bad = ResponseValidationError(
+                    f"HTTP {status} answer is not valid JSON",
+                    status_code=status,
+                    request_id=raw.request_id,
+                    body=raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace"),
+                )
+                if is_post:
+                    raise submission_unknown(bad, method, self.base_url + path, json_body) from exc
+                raise bad from exc
+            if load is None:
+                return data
+            try:
+                return load(data)
+            except ResponseValidationError as exc:
+                exc.status_code = status
+                exc.request_id = raw.request_id
+                exc.body = raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace")
+                if is_post:
+                    raise submission_unknown(exc, method, self.base_url + path, json_body) from exc
+                raise
+        error = error_from_response(status, raw.headers, raw.body, reason=raw.reason)
+        if status == 429:
+            limiter.on_rate_limited(getattr(error, "retry_after", None), sent_at)
+        if is_post and isinstance(error, ServerError):
+            raise submission_unknown(error, method, self.base_url + path, json_body) from error
+        raise error
+
+
+def submission_unknown(
+    error: BaseException, method: str, url: str, body: Any
+) -> SubmissionUnknownError:
+    """The error for a POST that may have created something: its answer was lost or unreadable."""
+    return SubmissionUnknownError(
+        f"the outcome of this submission is unknown ({error}); a job may have been created",
+        method=method,
+        url=url,
+        request=body if isinstance(body, dict) else None,
+    )

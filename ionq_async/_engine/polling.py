@@ -1,0 +1,391 @@
+"""One poller per client: awaits jobs until they finish, polling due jobs in batches.
+
+Every `jobs.wait()` registers a watch here. A single background task polls the due watches
+with `GET /jobs?ids=...` (up to CHUNK_IDS ids per request), so 10,000 awaited jobs cost
+about 100 requests per round instead of 10,000. A server that ignores `ids` is detected
+and polled one job per request instead. The poller is handed its operations, retry
+policy, retry budget, clock and sleep; it never sees the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import heapq
+import inspect
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from .._core import defaults as d
+from .._core.retry import RetryBudget, RetryPolicy, is_retryable
+from .._core.serde import load_job
+from .._models.jobs import Job, check_job_id, is_terminal
+from ..errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
+from .poll_policy import DEFAULT_POLL, PollPolicy
+from .watch import OnStatus, Watch, resolve, resolve_after, unique
+
+__all__ = [
+    "DEFAULT_POLL",
+    "OnStatus",
+    "PollOperations",
+    "PollPolicy",
+    "Poller",
+    "Watch",
+    "unique",
+]
+
+logger = logging.getLogger("ionq_async")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class PollOperations(Protocol):
+    """What the poller needs from the API: one job, and many by id."""
+
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
+
+    async def read_states(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+
+
+class Poller:
+    """Polls every watched job from a single background task."""
+
+    def __init__(
+        self,
+        ops: PollOperations,
+        *,
+        retry: RetryPolicy,
+        budget: RetryBudget | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self._ops = ops
+        self._retry = retry
+        self._budget = budget
+        self._loop = asyncio.get_running_loop()
+        self._clock = clock or self._loop.time
+        self._sleep = sleep or asyncio.sleep
+        self._by_job: dict[str, list[Watch]] = {}
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._deadlines: list[tuple[float, int, Watch]] = []
+        self._seq = itertools.count()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._batched = True
+        self._background: set[asyncio.Task[Any]] = set()
+        self._callbacks: set[asyncio.Task[Any]] = set()
+        self.requests = 0
+        self.job_polls = 0
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: HTTP poll requests sent, and job polls (one per job per round)."""
+        return {"requests": self.requests, "job_polls": self.job_polls}
+
+    @property
+    def watched(self) -> int:
+        """How many jobs are being watched."""
+        return len(self._by_job)
+
+    def watch(
+        self,
+        job_id: str,
+        policy: PollPolicy,
+        on_status: OnStatus | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Watch:
+        """Register interest in `job_id`; past `timeout` s its future raises WaitTimeoutError."""
+        check_job_id(job_id)
+        now = self._clock()
+        # Jitter moves each poll, not the schedule: compounded, it would spread a batch's
+        # rounds wider than the coalescing window and split them into extra requests.
+        w = Watch(
+            job_id,
+            policy,
+            self._loop.create_future(),
+            on_status,
+            now,
+            policy.initial,
+            now + policy.spread(policy.initial),
+        )
+        self._by_job.setdefault(job_id, []).append(w)
+        self._push(w)
+        if timeout is not None:
+            w.deadline = now + timeout
+            heapq.heappush(self._deadlines, (w.deadline, next(self._seq), w))
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(self._run(), name="ionq_async-poller")
+        else:
+            self._wake.set()
+        return w
+
+    def unwatch(self, w: Watch) -> None:
+        """Forget a watch (its waiter gave up or was cancelled)."""
+        self._forget(w)
+        if not w.future.done():
+            w.future.cancel()
+
+    def _forget(self, w: Watch) -> None:
+        w.done = True
+        watches = self._by_job.get(w.job_id)
+        if watches is not None and w in watches:
+            watches.remove(w)
+            if not watches:
+                del self._by_job[w.job_id]
+
+    def spawn(self, coro: Any) -> None:
+        """Run a fire-and-forget coroutine that `close()` will still await."""
+        task = self._loop.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        """Stop polling; pending waiters get an error, background cancels are awaited."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        for task in list(self._callbacks):
+            task.cancel()
+        for watches in list(self._by_job.values()):
+            for w in watches:
+                if not w.future.done():
+                    w.future.set_exception(IonQError("the client was closed while waiting"))
+                    w.future.exception()
+        self._by_job.clear()
+        self._heap.clear()
+        self._deadlines.clear()
+        if self._background or self._callbacks:
+            await asyncio.gather(*self._background, *self._callbacks, return_exceptions=True)
+
+    def _push(self, w: Watch) -> None:
+        heapq.heappush(self._heap, (w.due, next(self._seq), w))
+
+    def _take_due(self, now: float) -> list[str]:
+        """Pop the watches due now (or nearly), return their distinct job ids."""
+        ids: dict[str, None] = {}
+        while self._heap:
+            due, _, w = self._heap[0]
+            if w.done or due != w.due:
+                heapq.heappop(self._heap)
+                continue
+            if due > now + d.COALESCE * w.interval:
+                break
+            heapq.heappop(self._heap)
+            ids[w.job_id] = None
+        return list(ids)
+
+    def _expire(self, now: float) -> float | None:
+        """Time out the watches past their deadline; return the next deadline."""
+        while self._deadlines:
+            deadline, _, w = self._deadlines[0]
+            if w.done:
+                heapq.heappop(self._deadlines)
+                continue
+            if deadline > now:
+                return deadline
+            heapq.heappop(self._deadlines)
+            timeout = deadline - w.started
+            self._finish(w, error=WaitTimeoutError(w.job_id, timeout=timeout, job=w.last))
+        return None
+
+    async def _run(self) -> None:
+        while self._by_job:
+            now = self._clock()
+            next_deadline = self._expire(now)
+            due = self._take_due(now)
+            if due:
+                await self._poll(due)
+                continue
+            if not self._by_job:
+                break
+            times = [t for t in (self._heap[0][0] if self._heap else None, next_deadline) if t]
+            await self._idle(max(0.0, min(times) - now) if times else None)
+
+    async def _idle(self, delay: float | None) -> None:
+        """Sleep until `delay` has passed or a new watch arrives."""
+        self._wake.clear()
+        waker = self._loop.create_task(self._wake.wait())
+        tasks: set[asyncio.Future[Any]] = {waker}
+        if delay is not None:
+            tasks.add(asyncio.ensure_future(self._sleep(delay)))
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _poll(self, job_ids: list[str]) -> None:
+        self.job_polls += len(job_ids)
+        gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
+
+        async def one_chunk(chunk: list[str]) -> None:
+            async with gate:
+                try:
+                    await self._poll_chunk(chunk)
+                except Exception as exc:
+                    logger.exception("polling failed unexpectedly; failing its waiters")
+                    for job_id in chunk:
+                        for w in list(self._by_job.get(job_id, ())):
+                            self._finish(w, error=exc)
+
+        size = d.CHUNK_IDS
+        async with asyncio.TaskGroup() as tg:
+            for i in range(0, len(job_ids), size):
+                tg.create_task(one_chunk(job_ids[i : i + size]))
+
+    async def _poll_chunk(self, chunk: list[str]) -> None:
+        if self._batched and len(chunk) > 1:
+            self.requests += 1
+            try:
+                found = await self._ops.read_states(chunk, retry=self._retry)
+            except IonQError as exc:
+                self._failed(chunk, exc)
+                return
+            if found is None:
+                logger.info("the server ignores `ids` on GET /jobs; polling one job each")
+                self._batched = False
+            else:
+                await self._observe_states(chunk, found)
+                return
+        jobs = await asyncio.gather(*(self._get_one(job_id) for job_id in chunk))
+        for job in jobs:
+            if job is not None:
+                self._observe(job)
+
+    async def _get_one(self, job_id: str) -> Job | None:
+        if job_id not in self._by_job:
+            return None
+        self.requests += 1
+        try:
+            return await self._ops.get(job_id, retry=self._retry)
+        except IonQError as exc:
+            self._failed([job_id], exc)
+            return None
+
+    def _failed(self, job_ids: list[str], error: IonQError) -> None:
+        """A poll failed after the retry policy: poll again later, or give the waiters the error.
+
+        A 404 soon after a watch starts is "not listed yet". An outage (a retryable error)
+        is polled through while the client's retry budget pays for it, once per chunk. An
+        answer of the wrong shape, or any other error, ends the waits.
+        """
+        now = self._clock()
+        outage = not isinstance(error, ResponseValidationError) and is_retryable(
+            error, "GET", self._retry
+        )
+        keep = outage and (self._budget is None or self._budget.try_spend(error))
+        for job_id in job_ids:
+            for w in list(self._by_job.get(job_id, ())):
+                grace = isinstance(error, NotFoundError) and now - w.started < d.NOT_FOUND_GRACE
+                if grace or keep:
+                    logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
+                    self._reschedule(w, now)
+                else:
+                    self._finish(w, error=error)
+
+    async def _observe_states(
+        self, chunk: list[str], found: dict[str, tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Reschedule jobs whose status did not change; build a Job only for the others."""
+        now = self._clock()
+        for job_id in chunk:
+            state = found.get(job_id)
+            if state is None:
+                job = await self._get_one(job_id)
+                if job is not None:
+                    self._observe(job)
+                continue
+            status, raw = state
+            watches = self._by_job.get(job_id)
+            if not watches:
+                continue
+            if not is_terminal(status) and all(
+                w.last is not None and w.last.status == status for w in watches
+            ):
+                for w in watches:
+                    self._reschedule(w, now)
+                continue
+            try:
+                job = load_job(raw)
+            except ResponseValidationError as exc:
+                self._failed([job_id], exc)
+                continue
+            self._observe(job)
+
+    def _observe(self, job: Job) -> None:
+        watches = self._by_job.get(job.id)
+        if not watches:
+            return
+        if job.is_terminal and all(w.on_status is None for w in watches):
+            del self._by_job[job.id]
+            for w in watches:
+                w.done = True
+                w.last = job
+                if not w.future.done():
+                    w.future.set_result(job)
+            return
+        now = self._clock()
+        for w in list(watches):
+            changed = w.last is None or w.last.status != job.status
+            w.last = job
+            if changed and w.on_status is not None:
+                self._call(w, job)
+                if w.done:
+                    continue
+            if job.is_terminal:
+                self._finish(w, job=job)
+            else:
+                self._reschedule(w, now)
+
+    def _call(self, w: Watch, job: Job) -> None:
+        """Run `w.on_status(job)`; an awaitable result runs on its own task.
+
+        On its own task, a callback that awaits (even another wait) never stalls the
+        poller. A callback that raises is logged and ends its own waiter with the error.
+        """
+        try:
+            result = w.on_status(job) if w.on_status is not None else None
+        except Exception as exc:
+            self._callback_failed(w, exc)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._callbacks.add(task)
+            task.add_done_callback(functools.partial(self._callback_done, w))
+            if w.callbacks is None:
+                w.callbacks = []
+            w.callbacks.append(task)
+
+    def _callback_done(self, w: Watch, task: asyncio.Future[Any]) -> None:
+        self._callbacks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._callback_failed(w, task.exception())
+
+    def _callback_failed(self, w: Watch, error: BaseException | None) -> None:
+        logger.error("on_status raised for job %s", w.job_id, exc_info=error)
+        self._forget(w)
+        resolve(w.future, None, error)
+
+    def _reschedule(self, w: Watch, now: float) -> None:
+        w.interval = w.policy.next_interval(w.interval)
+        w.due = now + w.policy.spread(w.interval)
+        self._push(w)
+
+    def _finish(
+        self, w: Watch, *, job: Job | None = None, error: BaseException | None = None
+    ) -> None:
+        self._forget(w)
+        if w.future.done():
+            return
+        pending = [t for t in w.callbacks or () if not t.done()]
+        if pending and job is not None:
+            # The waiter sees the terminal job after its own callbacks have run.
+            self.spawn(resolve_after(pending, w.future, job))
+            return
+        resolve(w.future, job, error)

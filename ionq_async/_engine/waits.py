@@ -1,0 +1,98 @@
+"""Awaiting jobs through the shared poller: one job with a deadline, or many as they end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+
+from .._models.jobs import Job, JobStatus
+from ..errors import JobCanceledError, JobFailedError, WaitTimeoutError
+from .poll_policy import DEFAULT_POLL, PollPolicy
+from .polling import OnStatus, Poller
+
+__all__ = ["outcome", "wait", "wait_many"]
+
+
+async def wait(
+    poller: Poller,
+    job_id: str,
+    cancel: Callable[[str], Awaitable[None]],
+    *,
+    timeout: float | None = None,
+    poll: PollPolicy | None = None,
+    raise_on_failure: bool = True,
+    on_status: OnStatus | None = None,
+    cancel_on_timeout: bool = False,
+) -> Job:
+    """Await `job_id` until it is completed, failed or canceled; return the final Job.
+
+    With `raise_on_failure`, `failed` raises JobFailedError and `canceled` raises
+    JobCanceledError. `timeout` (seconds for the whole wait) raises WaitTimeoutError
+    with the last job seen. `on_status(job)` is called on every status change. With
+    `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
+    """
+    watch = poller.watch(job_id, poll or DEFAULT_POLL, on_status)
+    try:
+        if timeout is None:
+            job = await watch.future
+        else:
+            async with asyncio.timeout(timeout) as scope:
+                job = await watch.future
+    except TimeoutError:
+        poller.unwatch(watch)
+        if timeout is None or not scope.expired():
+            raise
+        if cancel_on_timeout:
+            await cancel(job_id)
+        raise WaitTimeoutError(job_id, timeout=timeout or 0.0, job=watch.last) from None
+    except asyncio.CancelledError:
+        poller.unwatch(watch)
+        if cancel_on_timeout:
+            poller.spawn(cancel(job_id))
+        raise
+    return outcome(job, raise_on_failure)
+
+
+async def wait_many(
+    poller: Poller,
+    ids: list[str],
+    *,
+    timeout: float | None = None,
+    poll: PollPolicy | None = None,
+    raise_on_failure: bool = False,
+    on_status: OnStatus | None = None,
+) -> AsyncGenerator[Job, None]:
+    """Yield each job once, as it reaches a terminal state (completion order).
+
+    `timeout` bounds the whole iteration; past it WaitTimeoutError names the first
+    job still unfinished. Leaving the loop early stops watching the rest once the
+    iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
+    """
+    policy = poll or DEFAULT_POLL
+    ready: asyncio.Queue[asyncio.Future[Job]] = asyncio.Queue()
+    watches = [poller.watch(job_id, policy, on_status) for job_id in ids]
+    for w in watches:
+        w.future.add_done_callback(ready.put_nowait)
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    try:
+        for _ in watches:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    future = await ready.get()
+            except TimeoutError:
+                late = next(w for w in watches if not w.future.done())
+                raise WaitTimeoutError(late.job_id, timeout=timeout or 0.0, job=late.last) from None
+            yield outcome(future.result(), raise_on_failure)
+    finally:
+        for w in watches:
+            if not w.future.done():
+                poller.unwatch(w)
+
+
+def outcome(job: Job, raise_on_failure: bool) -> Job:
+    if raise_on_failure and job.status == JobStatus.FAILED:
+        raise JobFailedError(job)
+    if raise_on_failure and job.status == JobStatus.CANCELED:
+        raise JobCanceledError(job)
+    return job

@@ -1,0 +1,390 @@
+"""`client.jobs`: every call on IonQ v0.4 jobs, as typed async methods."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from typing import Any, Unpack
+
+import attrs
+
+from .._batch.estimate import RerunEstimate, estimate_rerun
+from .._batch.run import Engines, rerun, rerun_all
+from .._batch.types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
+from .._core.estimates import estimate_params, load_estimate
+from .._core.http import RequestPath
+from .._core.operations import JobOperations
+from .._core.retry import RetryPolicy
+from .._core.serde import dump_request, load_job_cost, load_job_created
+from .._engine.idempotency import TokenIndex, clone_idempotent, new_token, with_token
+from .._engine.polling import OnStatus, Poller, PollPolicy, unique
+from .._engine.waits import wait, wait_many
+from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
+from .._models.job_types import check_create_payload
+from .._models.jobs import (
+    CloneFields,
+    CloneRequest,
+    Job,
+    JobCost,
+    JobCreated,
+    JobStatus,
+    check_job_id,
+)
+from .._models.results import Results
+from ..errors import IonQError
+from .listing import JobListing, list_params
+from .listing import job_ids as _ids
+from .result_reader import ResultReader
+from .results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
+from .status_changes import change_many, change_one
+
+__all__ = ["Jobs"]
+
+logger = logging.getLogger("ionq_async")
+
+_CLONE_FIELDS = frozenset(f.name for f in attrs.fields(CloneRequest))
+
+
+def _clone_request(request: CloneRequest | None, fields: Mapping[str, Any]) -> CloneRequest:
+    """`request` with the keyword fields that were given (not None) applied on top."""
+    if request is not None and not isinstance(request, CloneRequest):
+        raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
+    unknown = sorted(set(fields) - _CLONE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown clone field(s): {', '.join(unknown)}")
+    given = {k: v for k, v in fields.items() if v is not None}
+    if request is None:
+        return CloneRequest(**given)
+    return attrs.evolve(request, **given) if given else request
+
+
+class Jobs:
+    """Job operations of one AsyncIonQ client (`client.jobs`)."""
+
+    def __init__(self, http: RequestPath) -> None:
+        self._http = http
+        self._ops = JobOperations(http)
+        self._poller: Poller | None = None
+        self._token_index: TokenIndex | None = None
+        self._closed = False
+
+    @property
+    def token_index(self) -> TokenIndex:
+        """Finds idempotent clones by their client token (shared by every call)."""
+        if self._token_index is None:
+            self._token_index = TokenIndex(self._ops)
+        return self._token_index
+
+    @property
+    def poller(self) -> Poller:
+        """The client's shared poller (created on first use, inside the event loop)."""
+        if self._poller is None:
+            if self._closed:
+                raise RuntimeError("the client is closed; create a new AsyncIonQ")
+            self._poller = Poller(self._ops, retry=self._http.retry, budget=self._http.budget)
+        return self._poller
+
+    async def _close(self) -> None:
+        """Stop the poller and await its background work (called by `client.close()`)."""
+        self._closed = True
+        if self._poller is not None:
+            await self._poller.close()
+
+    def _engines(self) -> Engines:
+        return Engines(
+            self._ops, self.poller, self.token_index, self._http.retry, self._http.budget
+        )
+
+    async def create(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> JobCreated:
+        """Submit a new job: any JobCreationPayload type (see `JOB_TYPES`), as a mapping."""
+        body = check_create_payload(payload)
+        created: JobCreated = await self._http.request(
+            "POST", "/jobs", json_body=body, retry=retry, load=load_job_created
+        )
+        return created
+
+    async def clone(
+        self,
+        job_id: str,
+        request: CloneRequest | None = None,
+        *,
+        idempotent: bool = False,
+        retry: RetryPolicy | None = None,
+        **fields: Unpack[CloneFields],
+    ) -> JobCreated:
+        """Create a new job from `job_id`'s circuit; every field left unset is inherited.
+
+        The CloneRequest fields may also be given as keywords (`shots=500`). With
+        `idempotent`, the clone carries a client token in its metadata (merged into the
+        source job's metadata, fetched first, unless you set metadata), and a lost answer
+        is resolved by finding that token instead of cloning twice.
+        """
+        check_job_id(job_id)
+        body = dump_request(_clone_request(request, fields))
+        if not idempotent:
+            return await self._ops.post_clone(job_id, body, retry=retry)
+        token = new_token()
+        source = None if "metadata" in body else (await self.get(job_id, retry=retry)).metadata
+        return await clone_idempotent(
+            self._ops,
+            job_id,
+            with_token(body, source, token),
+            token=token,
+            index=self.token_index,
+            retry=retry or self._http.retry,
+            budget=self._http.budget,
+        )
+
+    async def move(
+        self,
+        job_id: str,
+        request: CloneRequest | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        **fields: Unpack[CloneFields],
+    ) -> JobCreated:
+        """Clone `job_id` and cancel it in one request (409 if it can no longer be canceled)."""
+        check_job_id(job_id)
+        body = dump_request(_clone_request(request, fields))
+        return await self._ops.post_clone(job_id, body, retry=retry, action="move")
+
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
+        """Read one job."""
+        check_job_id(job_id)
+        return await self._ops.get(job_id, retry=retry)
+
+    def list(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        limit: int | None = None,
+        ids: Iterable[str] | None = None,
+        target: str | Iterable[str] | None = None,
+        session_id: str | None = None,
+        parent_job_id: str | None = None,
+        submitter_id: str | None = None,
+        cursor: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> JobListing:
+        """Every job matching the filters, newest first: `async for` follows `next` across pages.
+
+        `await` it instead for one JobPage, whose `next` passed back as `cursor` resumes
+        the listing there. `limit` is the page size, not a cap on the total.
+        """
+        params = list_params(
+            status=status,
+            limit=limit,
+            ids=ids,
+            target=target,
+            session_id=session_id,
+            parent_job_id=parent_job_id,
+            submitter_id=submitter_id,
+        )
+        return JobListing(self._ops, params, cursor=cursor, retry=retry)
+
+    async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
+        """Cancel a job that has not finished; the API's `{id, status}` answer."""
+        check_job_id(job_id)
+        return await change_one(self._http, "cancel", job_id, retry=retry)
+
+    async def cancel_many(
+        self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> JobsStatusChange:
+        """Cancel several jobs in one request (no ids: no request, an answer with no ids)."""
+        return await change_many(self._http, "cancel", _ids(job_ids), retry=retry)
+
+    async def delete(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
+        """Delete a job; the API's `{id, status}` answer."""
+        check_job_id(job_id)
+        return await change_one(self._http, "delete", job_id, retry=retry)
+
+    async def delete_many(
+        self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> JobsStatusChange:
+        """Delete several jobs in one request (no ids: no request, an answer with no ids)."""
+        return await change_many(self._http, "delete", _ids(job_ids), retry=retry)
+
+    async def estimate(
+        self,
+        backend: str,
+        *,
+        qubits: int,
+        shots: int | None = None,
+        one_qubit_gates: int = 0,
+        two_qubit_gates: int = 0,
+        error_mitigation: bool | None = None,
+        type: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> CostEstimate:
+        """The predicted cost, execution time and queue time of a job of this size."""
+        params = estimate_params(
+            backend,
+            qubits=qubits,
+            shots=shots,
+            one_qubit_gates=one_qubit_gates,
+            two_qubit_gates=two_qubit_gates,
+            error_mitigation=error_mitigation,
+            type=type,
+        )
+        estimate: CostEstimate = await self._http.request(
+            "GET", "/jobs/estimate", params=params, retry=retry, load=load_estimate
+        )
+        return estimate
+
+    async def results(self, job_id: str, *, retry: RetryPolicy | None = None) -> Results:
+        """A completed job's Results: probabilities, counts, shots; per child circuit too."""
+        check_job_id(job_id)
+        return await ResultReader(self._http, self._ops).results(job_id, retry)
+
+    async def artifact(
+        self, job_id: str, artifact_id: str, *, retry: RetryPolicy | None = None
+    ) -> Any:
+        """One artifact of a job (an `id` from its `results` map), decoded from JSON."""
+        check_job_id(job_id)
+        if not isinstance(artifact_id, str) or artifact_id in ("", ".", ".."):
+            raise ValueError(f"artifact_id must be an artifact id string, got {artifact_id!r}")
+        return await self._http.request("GET", artifact_path(job_id, artifact_id), retry=retry)
+
+    async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
+        """A job's estimated and actual cost."""
+        check_job_id(job_id)
+        return load_job_cost(await self._http.request("GET", f"/jobs/{job_id}/cost", retry=retry))
+
+    async def probabilities(
+        self,
+        job_id: str,
+        *,
+        sharpen: bool | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> dict[str, float]:
+        """A completed job's probabilities as `{decimal state: probability}` (qubit 0 = bit 0).
+
+        It follows whichever the job offers: a probabilities artifact (v1 or v2 format) or
+        the legacy `results.probabilities.url`.
+        """
+        job = await self.get(job_id, retry=retry)
+        artifact = None if sharpen is not None else probability_artifact(job.results)
+        if artifact is not None:
+            artifact_id, fmt = artifact
+            path = artifact_path(job_id, artifact_id)
+            data = await self._http.request("GET", path, retry=retry)
+            return parse_probabilities(data, fmt)
+        path, params = legacy_result_path(self._http.base_url, job.results, job_id)
+        if sharpen is not None:
+            params.append(("sharpen", "true" if sharpen else "false"))
+        data = await self._http.request("GET", path, params=params, retry=retry)
+        return parse_probabilities(data, None)
+
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        raise_on_failure: bool = True,
+        on_status: OnStatus | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Job:
+        """Await `job_id` until it is completed, failed or canceled; return the final Job.
+
+        With `raise_on_failure`, `failed` raises JobFailedError and `canceled` raises
+        JobCanceledError. `timeout` (seconds for the whole wait) raises WaitTimeoutError
+        with the last job seen. `on_status(job)` is called on every status change. With
+        `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
+        """
+        return await wait(
+            self.poller,
+            job_id,
+            self._cancel_quietly,
+            timeout=timeout,
+            poll=poll,
+            raise_on_failure=raise_on_failure,
+            on_status=on_status,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+
+    def wait_many(
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        raise_on_failure: bool = False,
+        on_status: OnStatus | None = None,
+    ) -> AsyncGenerator[Job, None]:
+        """Yield each job once, as it reaches a terminal state (completion order).
+
+        `timeout` bounds the whole iteration; past it WaitTimeoutError names the first
+        job still unfinished. Leaving the loop early stops watching the rest once the
+        iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
+        """
+        ids = unique(_ids(job_ids))
+        return wait_many(
+            self.poller,
+            ids,
+            timeout=timeout,
+            poll=poll,
+            raise_on_failure=raise_on_failure,
+            on_status=on_status,
+        )
+
+    async def estimate_rerun(
+        self,
+        source_ids: Iterable[str],
+        request: CloneRequest | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        **fields: Unpack[CloneFields],
+    ) -> RerunEstimate:
+        """What re-running `source_ids` with `request` would cost, per source and in total."""
+        ids = _ids(source_ids, "source_ids")
+        body = dump_request(_clone_request(request, fields))
+        return await estimate_rerun(self._ops, ids, body, retry=retry)
+
+    def rerun(
+        self,
+        source_ids: Iterable[str],
+        request: CloneRequest | None = None,
+        **options: Unpack[RerunKwargs],
+    ) -> AsyncGenerator[RerunOutcome, None]:
+        """Clone every source job with `request` and yield each RerunOutcome as it finishes.
+
+        Every distinct source id is accounted exactly once (completed, failed, canceled,
+        error or ambiguous); an error of the batch itself is raised from the iterator.
+        Options (see RerunOptions): concurrency=64, wait=True, poll, timeout, journal,
+        idempotent=True, retry_failed=0, on_progress.
+        """
+        body, opts = _rerun_args(request, options)
+        return rerun(self._engines(), source_ids, body, opts)
+
+    async def rerun_all(
+        self,
+        source_ids: Iterable[str],
+        request: CloneRequest | None = None,
+        **options: Unpack[RerunKwargs],
+    ) -> RerunReport:
+        """Like `rerun`, to the end: a RerunReport with every outcome in input order."""
+        body, opts = _rerun_args(request, options)
+        return await rerun_all(self._engines(), source_ids, body, opts)
+
+    async def _cancel_quietly(self, job_id: str) -> None:
+        try:
+            await self.cancel(job_id)
+        except IonQError as exc:
+            logger.warning("could not cancel job %s after its wait ended: %s", job_id, exc)
+
+
+def _rerun_args(
+    request: CloneRequest | None, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], RerunOptions]:
+    if request is not None and not isinstance(request, CloneRequest):
+        raise TypeError(f"request must be a CloneRequest, not {type(request).__name__}")
+    unknown = sorted(set(options) - {f.name for f in attrs.fields(RerunOptions)})
+    if unknown:
+        raise TypeError(f"unknown rerun option(s): {', '.join(unknown)}")
+    return (dump_request(request) if request is not None else {}), RerunOptions(**options)
