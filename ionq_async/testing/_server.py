@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 _RANDOM_FAILURES = ("InternalError", "SimulationError", "QuantumComputerError")
 _BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
+DEFAULT_DURATIONS = (0.05, 0.1, 0.2)
+"""Seconds a job spends submitted, ready and started before it ends."""
 
 
 class FakeIonQ:
@@ -53,7 +55,7 @@ class FakeIonQ:
         self,
         rate_limit: float | None = None,
         faults: FaultPlan | None = None,
-        durations: tuple[float, float, float] = (0.05, 0.1, 0.2),
+        durations: tuple[float, float, float] = DEFAULT_DURATIONS,
         seed: int = 0,
         *,
         api_key: str | None = None,
