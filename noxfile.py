@@ -79,6 +79,12 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def conformance(session: nox.Session) -> None:
-    """IonQ's ionq-core (in this venv only) parses every emulator answer it has a model for."""
-    session.install("-e", ".", "ionq-core==0.2.0")
+    """IonQ's own clients (in this venv only) against the emulator.
+
+    ionq-core parses every emulator answer it has a model for; qiskit-ionq runs its end-to-end
+    flow (backends, a Bell circuit, three circuits in one job, a noisy simulator, a cancel,
+    retrieve_job, qpu.forte-1 and the bare default QPU) against ``python -m ionq_async.testing``.
+    """
+    session.install("-e", ".", "ionq-core==0.2.0", "qiskit==2.6.2", "qiskit-ionq==1.1.1")
     session.run("python", "tests/conformance/ionq_core_parse.py")
+    session.run("python", "tests/conformance/qiskit_ionq_flow.py")

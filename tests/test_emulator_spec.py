@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 from _spec import validator_for
+from conftest import Clock
 from jsonschema import ValidationError
 
 from ionq_async.testing import FakeIonQ, Fault
@@ -239,3 +240,42 @@ async def test_new_operations_match_schemas(check: Check) -> None:
         status, refused = await call(http, fake, "POST", "/jobs", json=multi)
         assert status == 400
         check("BadRequestError", refused)
+
+
+async def test_billing_lag_and_client_forms_match_schemas(check: Check, clock: Clock) -> None:
+    async with (
+        FakeIonQ(durations=(1.0, 1.0, 1.0), clock=clock, cost_factor=1.3, list_lag=2.0) as fake,
+        aiohttp.ClientSession(headers={"Authorization": f"apiKey {fake.api_key}"}) as http,
+    ):
+        bodies = [
+            {"backend": "qpu", "shots": 1000},
+            {"backend": "simulator", "noise": {"model": "aria-1", "seed": None}},
+        ]
+        ids = []
+        for extra in bodies:
+            payload = {"type": "ionq.circuit.v1", "input": {"gateset": "qis", "circuit": BELL}}
+            status, created = await call(http, fake, "POST", "/jobs", json={**payload, **extra})
+            assert status == 201, created
+            ids.append(created["id"])
+        _, hidden = await call(http, fake, "GET", "/jobs")
+        assert hidden == {"jobs": [], "next": None}
+        check("GetJobsResponse", hidden)
+        clock.t += 3.0
+        _, page = await call(http, fake, "GET", "/jobs")
+        assert {j["id"] for j in page["jobs"]} == set(ids)
+        check("GetJobsResponse", {**page, "jobs": [strip_legacy(j) for j in page["jobs"]]})
+        for job_id in ids:
+            _, job = await call(http, fake, "GET", f"/jobs/{job_id}")
+            check("SingleCircuitJob", strip_legacy(job))
+        _, cost = await call(http, fake, "GET", f"/jobs/{ids[0]}/cost")
+        assert cost["cost"]["value"] > cost["estimated_cost"]["value"]
+        check("GetJobCostResponse", cost)
+        _, estimate = await call(http, fake, "GET", "/jobs/estimate?backend=qpu")
+        check("GetJobEstimateResponse", estimate)
+        usage = (
+            f"/organizations/{fake.organization_id}/usage?start_date=2020-01-01"
+            "&end_date=2100-01-01&group_by=job&modality=daily"
+        )
+        _, report = await call(http, fake, "GET", usage)
+        assert report["amount_total"] == cost["cost"]["value"]
+        check("Usages", report)

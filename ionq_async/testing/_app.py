@@ -7,21 +7,19 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from aiohttp import web
 
 from ._artifacts import FORMATS, format_schema
-from ._backends import BackendRoutes
-from ._faults import Fault
+from ._backends import BackendRoutes, BackendServer
+from ._faults import Fault, FaultPlan
 from ._http import BadRequest, NotFound, bad_request_response, error_response, json_response
-from ._job_routes import PREFIX, JobRoutes
-from ._sessions import SessionRoutes
+from ._job_routes import PREFIX, JobRoutes, JobServer
+from ._ratelimit import TokenBuckets
+from ._sessions import SessionRoutes, SessionServer
 from ._store import PROJECT_ID
-from ._usage import usage
-
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
-
+from ._usage import UsageServer, usage
 
 _HTML = (
     "<!DOCTYPE html><html><head><title>api.ionq.co | {status}: Bad gateway</title></head>"
@@ -46,6 +44,31 @@ class RequestRecord:
     fault: str | None = None
 
 
+class AppServer(JobServer, BackendServer, SessionServer, UsageServer, Protocol):
+    """What the middleware and the route table use of the emulator (the routes' needs too)."""
+
+    @property
+    def api_key(self) -> str: ...
+
+    @property
+    def auth_header(self) -> str: ...
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def faults(self) -> FaultPlan: ...
+
+    @property
+    def buckets(self) -> TokenBuckets | None: ...
+
+    @property
+    def requests(self) -> list[RequestRecord]: ...
+
+    @property
+    def shutdown_event(self) -> asyncio.Event: ...
+
+
 class _Dropped(web.Response):
     """Placeholder returned after aborting the transport; aiohttp's write then fails quietly."""
 
@@ -60,7 +83,7 @@ def _drop(request: web.Request) -> web.Response:
 class Api:
     """The middleware (request ids, auth, faults, rate limit) and the route table."""
 
-    def __init__(self, fake: FakeIonQ) -> None:
+    def __init__(self, fake: AppServer) -> None:
         self.fake = fake
 
     def build(self) -> web.Application:

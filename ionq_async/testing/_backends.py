@@ -6,15 +6,13 @@ import datetime as dt
 import math
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
 from ._http import BadRequest, NotFound, json_response, query_int
-
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
-
 
 BackendStatus = Literal["available", "unavailable", "retired"]
 QIS_GATES = ["x", "y", "z", "h", "s", "si", "t", "ti", "v", "vi", "rx", "ry", "rz", "cnot", "swap"]
@@ -22,6 +20,8 @@ CHARACTERIZATION_DAYS = 30
 """Daily characterizations kept per QPU backend, newest dated ``LAST_UPDATED``."""
 LAST_UPDATED = dt.datetime(2026, 6, 16, tzinfo=dt.UTC)
 MAX_LIMIT = 10
+DEFAULT_QPU = "qpu"
+"""The backend name IonQ's clients send for "the default QPU" (qiskit-ionq's bare ``ionq_qpu``)."""
 
 
 @dataclass
@@ -82,6 +82,19 @@ def default_backends(seed: int) -> dict[str, BackendInfo]:
     return {info.backend: info for info in rows}
 
 
+def accepted_backends(backends: Mapping[str, BackendInfo]) -> dict[str, str]:
+    """Every name a request may give for a backend, mapped to the catalogue's name.
+
+    ``JobBackends`` is a free string whose options the spec lists in prose; besides the catalogue
+    names the emulator takes ``"qpu"`` for the default QPU, the first ``qpu.*`` backend listed.
+    """
+    names = {name: name for name in backends}
+    default = next((name for name in backends if name.startswith("qpu.")), None)
+    if default is not None:
+        names.setdefault(DEFAULT_QPU, default)
+    return names
+
+
 def with_changes(info: BackendInfo, **changes: Any) -> BackendInfo:
     """A copy of ``info`` with ``changes`` applied (unknown fields raise TypeError)."""
     return replace(info, **changes)
@@ -129,10 +142,17 @@ def _parse_date(request: web.Request, key: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+class BackendServer(Protocol):
+    """What the backend routes use of the emulator: its catalogue."""
+
+    @property
+    def backends(self) -> Mapping[str, BackendInfo]: ...
+
+
 class BackendRoutes:
     """Handlers of /backends, /backends/{backend} and the characterizations under it."""
 
-    def __init__(self, fake: FakeIonQ) -> None:
+    def __init__(self, fake: BackendServer) -> None:
         self.fake = fake
 
     def _backend(self, request: web.Request) -> BackendInfo:
@@ -140,7 +160,7 @@ class BackendRoutes:
         info = self.fake.backends.get(name)
         if info is None:
             raise NotFound(f"Backend {name} does not exist.")
-        return info  # type: ignore[no-any-return]
+        return info
 
     async def list(self, request: web.Request) -> web.Response:
         """GET /backends (no auth)."""

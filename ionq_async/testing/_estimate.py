@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
+from ._backends import BackendInfo, accepted_backends
 from ._http import BadRequest, query_bool, query_int
 from ._ratecard import RATE_CARD_ID, RATES, UNIT, execution_time_ms, job_cost, rate_card_entry
 from ._sessions import ORGANIZATION_ID
 from ._store import PROJECT_ID, iso
 from ._validate import JOB_TYPES
 
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
-
-
 EstimateShape = Literal["rate_card", "rate_information"]
 ESTIMATE_SHAPES: tuple[EstimateShape, ...] = ("rate_card", "rate_information")
 """``rate_card``: the September 2026 spec's shape; ``rate_information``: the April 2026 one."""
 
 
-def estimate(fake: FakeIonQ, request: web.Request) -> dict[str, Any]:
+class EstimateServer(Protocol):
+    """What GET /jobs/estimate uses of the emulator."""
+
+    @property
+    def backends(self) -> Mapping[str, BackendInfo]: ...
+
+    @property
+    def estimate_shape(self) -> EstimateShape: ...
+
+    @property
+    def now(self) -> Callable[[], float]: ...
+
+
+def estimate(fake: EstimateServer, request: web.Request) -> dict[str, Any]:
     """The estimate of the query's job on the rate card, shaped per ``fake.estimate_shape``."""
-    backend = request.query.get("backend")
-    if backend is None or backend not in RATES or backend not in fake.backends:
-        known = ", ".join(b for b in fake.backends if b in RATES)
-        raise BadRequest(f'"backend" must be one of {known}', ["backend"], "query")
+    names = {k: v for k, v in accepted_backends(fake.backends).items() if v in RATES}
+    backend = names.get(request.query.get("backend", ""))
+    if backend is None:
+        raise BadRequest(f'"backend" must be one of {", ".join(names)}', ["backend"], "query")
     kind = request.query.get("type", "ionq.circuit.v1")
     if kind not in JOB_TYPES:
         raise BadRequest(f'"type" must be one of {", ".join(JOB_TYPES)}', ["type"], "query")

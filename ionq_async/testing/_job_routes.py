@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from ._artifacts import AGGREGATE, ALIASES, CIRCUIT_FORMATS, PROBS_V1, payload
-from ._estimate import estimate
+from ._backends import accepted_backends
+from ._estimate import EstimateServer, estimate
 from ._http import (
     BadRequest,
     NotFound,
@@ -16,12 +17,10 @@ from ._http import (
     query_bool,
     read_json,
 )
-from ._jobstore import decode_cursor, encode_cursor
+from ._jobstore import JobStore, decode_cursor, encode_cursor
+from ._sessions import SessionBook
 from ._store import MULTI, TERMINAL, Job
 from ._validate import validate_clone, validate_create, validate_ids
-
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
-
 
 PREFIX = "/v0.4"
 DEFAULT_LIST_LIMIT = 25
@@ -29,10 +28,35 @@ MAX_LIST_LIMIT = 1000
 _STATUSES = TERMINAL | {"submitted", "ready", "started"}
 
 
+class JobServer(EstimateServer, Protocol):
+    """What the job routes use of the emulator."""
+
+    @property
+    def store(self) -> JobStore: ...
+
+    @property
+    def sessions(self) -> SessionBook: ...
+
+    @property
+    def list_lag(self) -> float: ...
+
+    def render(self, job: Job, *, listing: bool = False) -> dict[str, Any]: ...
+
+    def actual_cost(self, job: Job) -> float: ...
+
+    def create_from_payload(self, body: dict[str, Any]) -> Job: ...
+
+    def clone_job(self, src: Job, body: dict[str, Any], *, moved: bool = False) -> Job: ...
+
+    def cancel(self, job_id: str) -> None: ...
+
+    def delete(self, job_id: str) -> None: ...
+
+
 class JobRoutes:
     """Handlers bound to one FakeIonQ's job store."""
 
-    def __init__(self, fake: FakeIonQ) -> None:
+    def __init__(self, fake: JobServer) -> None:
         self.fake = fake
         self.store = fake.store
 
@@ -40,7 +64,7 @@ class JobRoutes:
         job = self.store.by_id.get(request.match_info["id"])
         if job is None:
             raise NotFound("Resource not found. The job does not exist.")
-        return job  # type: ignore[no-any-return]
+        return job
 
     def _created(self, job: Job) -> web.Response:
         return json_response(
@@ -49,12 +73,14 @@ class JobRoutes:
         )
 
     def _render(self, job: Job, *, listing: bool = False) -> dict[str, Any]:
-        return self.fake.render(job, listing=listing)  # type: ignore[no-any-return]
+        return self.fake.render(job, listing=listing)
 
     async def create(self, request: web.Request) -> web.Response:
         """POST /jobs (every JobCreationPayload type)."""
-        widths = {name: b.qubits for name, b in self.fake.backends.items()}
+        names = accepted_backends(self.fake.backends)
+        widths = {name: self.fake.backends[real].qubits for name, real in names.items()}
         body = validate_create(await read_json(request), widths)
+        body["backend"] = names[body["backend"]]
         return self._created(self.fake.create_from_payload(body))
 
     async def list_jobs(self, request: web.Request) -> web.Response:
@@ -87,8 +113,10 @@ class JobRoutes:
                 raise BadRequest('"next" is not a valid cursor', ["next"], "query") from None
         ids = [i for v in q.getall("ids", []) + q.getall("ids[]", []) for i in v.split(",") if i]
         target = q.get("target")
+        now = self.fake.now()
         jobs, nxt = self.store.page(
-            now=self.fake.now(),
+            now=now,
+            stored_by=now - self.fake.list_lag,
             limit=limit,
             before=before,
             ids=ids if ("ids" in q or "ids[]" in q) else None,
@@ -139,10 +167,11 @@ class JobRoutes:
 
     def _clone_body(self, raw: Any) -> dict[str, Any]:
         body = validate_clone(raw)
-        if "backend" in body and body["backend"] not in self.fake.backends:
-            raise BadRequest(
-                '"backend" must be one of ' + ", ".join(self.fake.backends), ["backend"]
-            )
+        if "backend" in body:
+            names = accepted_backends(self.fake.backends)
+            if body["backend"] not in names:
+                raise BadRequest('"backend" must be one of ' + ", ".join(names), ["backend"])
+            body["backend"] = names[body["backend"]]
         return body
 
     async def clone(self, request: web.Request) -> web.Response:
@@ -162,15 +191,14 @@ class JobRoutes:
         return self._created(new)
 
     async def cost(self, request: web.Request) -> web.Response:
-        """GET /jobs/{id}/cost: the rate card's price; ``cost`` once completed (not dry runs)."""
+        """GET /jobs/{id}/cost: the rate card's price; the billed ``cost`` once completed."""
         job = self._job(request)
-        value = 0.0 if job.dry_run else job.cost()
         body: dict[str, Any] = {
             "dry_run": job.dry_run,
-            "estimated_cost": {"value": value, "unit": "usd"},
+            "estimated_cost": {"value": 0.0 if job.dry_run else job.cost(), "unit": "usd"},
         }
         if job.status_at(self.fake.now()) == "completed" and not job.dry_run:
-            body["cost"] = {"value": value, "unit": "usd"}
+            body["cost"] = {"value": self.fake.actual_cost(job), "unit": "usd"}
         return json_response(body)
 
     async def estimate(self, request: web.Request) -> web.Response:
@@ -181,7 +209,7 @@ class JobRoutes:
         job = self.store.by_id.get(request.match_info["id"])
         if job is None or job.dry_run or job.status_at(self.fake.now()) != "completed":
             raise NotFound("Job not found or not yet completed.")
-        return job  # type: ignore[no-any-return]
+        return job
 
     def _circuit_payload(self, job: Job, fmt: str) -> Any:
         if job.type == MULTI or job.type not in ("ionq.circuit.v1", "ionq.qasm3.v1"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import math
 import random
 import uuid
 from collections.abc import Iterable, Iterator
@@ -79,13 +80,17 @@ class JobStore:
         now: float,
         limit: int,
         before: int | None,
+        stored_by: float = math.inf,
         ids: list[str] | None = None,
         status: str | None = None,
         targets: list[str] | None = None,
         session_id: str | None = None,
         parent_job_id: str | None = None,
     ) -> tuple[list[Job], int | None]:
-        """Up to ``limit`` jobs newest first, older than cursor ``before``; and the next cursor."""
+        """Up to ``limit`` jobs newest first, older than cursor ``before``; and the next cursor.
+
+        Only jobs stored at or before clock time ``stored_by`` are listed (the index's lag).
+        """
         sources: list[list[Job]]
         if ids is not None:
             found = {self.by_id[i].seq: self.by_id[i] for i in ids if i in self.by_id}
@@ -102,6 +107,7 @@ class JobStore:
         def keep(job: Job) -> bool:
             return (
                 not job.deleted
+                and job.stored_at <= stored_by
                 and (status is None or job.status_at(now) == status)
                 and (not targets or job.backend in targets)
                 and (session_id is None or job.session_id == session_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 import uuid
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 _RANDOM_FAILURES = ("InternalError", "SimulationError", "QuantumComputerError")
 _BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
+DEFAULT_DURATIONS = (0.05, 0.1, 0.2)
+"""Seconds a job spends submitted, ready and started before it ends."""
 
 
 class FakeIonQ:
@@ -42,14 +45,17 @@ class FakeIonQ:
     spec) or ``"legacy"``; ``result_formats`` lists the formats a circuit job's results name
     (every one of ``CIRCUIT_FORMATS`` is served by the artifacts route regardless).
     ``estimate_shape`` picks GET /jobs/estimate's answer: ``"rate_card"`` (the spec) or
-    ``"rate_information"`` (IonQ's April 2026 shape).
+    ``"rate_information"`` (IonQ's April 2026 shape). ``cost_factor`` scales what completed jobs
+    are billed (the ``cost`` of GET /jobs/{id}/cost and the usage report) against their
+    estimate; ``list_lag`` hides a job from GET /jobs listings for that many seconds after it
+    was stored (GET /jobs/{id} sees it at once).
     """
 
     def __init__(
         self,
         rate_limit: float | None = None,
         faults: FaultPlan | None = None,
-        durations: tuple[float, float, float] = (0.05, 0.1, 0.2),
+        durations: tuple[float, float, float] = DEFAULT_DURATIONS,
         seed: int = 0,
         *,
         api_key: str | None = None,
@@ -61,7 +67,12 @@ class FakeIonQ:
         results_shape: ResultsShape = "both",
         result_formats: Iterable[str] = (PROBS_V2,),
         estimate_shape: EstimateShape = "rate_card",
+        cost_factor: float = 1.0,
+        list_lag: float = 0.0,
     ) -> None:
+        _check_non_negative("durations", *durations, count=3)
+        _check_non_negative("cost_factor", cost_factor)
+        _check_non_negative("list_lag", list_lag)
         if results_shape not in RESULTS_SHAPES:
             raise ValueError(f"results_shape must be one of {RESULTS_SHAPES}")
         if estimate_shape not in ESTIMATE_SHAPES:
@@ -82,6 +93,8 @@ class FakeIonQ:
         self.key_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self.faults = faults or FaultPlan()
         self.durations = durations
+        self.cost_factor = cost_factor
+        self.list_lag = list_lag
         self.failure_rate = failure_rate
         self.buckets = TokenBuckets(rate_limit, burst) if rate_limit else None
         self.host = host
@@ -233,6 +246,10 @@ class FakeIonQ:
             formats=self.result_formats,
         )
 
+    def actual_cost(self, job: Job) -> float:
+        """What a completed job is billed (USD): its estimate times ``cost_factor``; dry runs 0."""
+        return 0.0 if job.dry_run else round(job.cost() * self.cost_factor, 2)
+
     def set_backend(self, name: str, **changes: Any) -> BackendInfo:
         """Add or change a backend (``status``, ``average_queue_time``, ``degraded``, ...)."""
         info = self.backends.get(name) or BackendInfo(name, changes.pop("qubits", 36))
@@ -320,9 +337,9 @@ class FakeIonQ:
         return Fate()
 
     def insert(self, job: Job) -> Job:
-        """Give ``job`` an id and a position, and store it."""
+        """Give ``job`` an id and a position, and store it now."""
         self._seq += 1
-        job.id, job.seq = self.store.new_id(), self._seq
+        job.id, job.seq, job.stored_at = self.store.new_id(), self._seq, self.now()
         self.store.insert(job)
         return job
 
@@ -367,6 +384,17 @@ class FakeIonQ:
             "_stats": src.stats(),
         }
         return spawn(self, fields, explicit_session="session_id" in body)
+
+
+def _check_non_negative(name: str, *values: float, count: int = 1) -> None:
+    """ValueError unless ``values`` are ``count`` finite numbers >= 0."""
+    ok = len(values) == count and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        for v in values
+    )
+    if not ok:
+        what = "a finite number >= 0" if count == 1 else f"{count} finite numbers >= 0"
+        raise ValueError(f"{name} must be {what}, got {values if count > 1 else values[0]!r}")
 
 
 __all__ = ["FAILURE_CODES", "FakeIonQ"]

@@ -11,17 +11,15 @@ document this answer; the emulator's choice is stated here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from ._backends import BackendInfo, accepted_backends
 from ._http import INT32_MAX, BadRequest, NotFound, json_response, query_bool, read_json
 from ._store import PROJECT_ID, SUBMITTER_ID, iso
-
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
-
 
 ORGANIZATION_ID = "5b0d2a7e-8c3f-4f7e-9a51-0c6f3d2e1b4a"
 SESSION_CODES = (
@@ -193,10 +191,23 @@ def _limits(raw: Any) -> dict[str, Any]:
     return out
 
 
+class SessionServer(Protocol):
+    """What the session routes use of the emulator."""
+
+    @property
+    def backends(self) -> Mapping[str, BackendInfo]: ...
+
+    @property
+    def sessions(self) -> SessionBook: ...
+
+    @property
+    def now(self) -> Callable[[], float]: ...
+
+
 class SessionRoutes:
     """Handlers of /sessions and /sessions/{session_id}[/end|/jobs]."""
 
-    def __init__(self, fake: FakeIonQ) -> None:
+    def __init__(self, fake: SessionServer) -> None:
         self.fake = fake
         self.book = fake.sessions
 
@@ -206,7 +217,7 @@ class SessionRoutes:
         session = self.book.by_id.get(sid)
         if session is None:
             raise NotFound(f"Session {sid} does not exist.")
-        return session  # type: ignore[no-any-return]
+        return session
 
     async def create(self, request: web.Request) -> web.Response:
         """POST /sessions."""
@@ -216,11 +227,12 @@ class SessionRoutes:
         extra = sorted(set(body) - {"backend", "settings"})
         if extra:
             raise BadRequest(f'"{extra[0]}" is not allowed', [extra[0]])
+        names = accepted_backends(self.fake.backends)
         backend = body.get("backend")
-        if not isinstance(backend, str) or backend not in self.fake.backends:
-            known = ", ".join(self.fake.backends)
-            raise BadRequest(f'"backend" must be one of {known}', ["backend"])
-        session = self.book.create(backend, self.fake.now(), **_limits(body.get("settings")))
+        if not isinstance(backend, str) or backend not in names:
+            raise BadRequest(f'"backend" must be one of {", ".join(names)}', ["backend"])
+        limits = _limits(body.get("settings"))
+        session = self.book.create(names[backend], self.fake.now(), **limits)
         return json_response(session.to_json(self.fake.now()), 201)
 
     async def list(self, request: web.Request) -> web.Response:

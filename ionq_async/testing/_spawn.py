@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from ._sessions import SessionBook
 from ._store import MULTI, Fate, Job
 
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
+
+class SpawnServer(Protocol):
+    """What creating a job uses of the emulator."""
+
+    @property
+    def now(self) -> Callable[[], float]: ...
+
+    @property
+    def durations(self) -> tuple[float, float, float]: ...
+
+    @property
+    def sessions(self) -> SessionBook: ...
+
+    def insert(self, job: Job) -> Job: ...
+
+    def decide_fate(self, job: Job) -> Fate: ...
 
 
-def spawn(fake: FakeIonQ, fields: dict[str, Any], *, explicit_session: bool) -> Job:
+def spawn(fake: SpawnServer, fields: dict[str, Any], *, explicit_session: bool) -> Job:
     """Admit and insert one API job (and its children); raises BadRequest when refused.
 
     A ``session_id`` given in the request must name a session that takes the job. One inherited
@@ -35,7 +52,7 @@ def spawn(fake: FakeIonQ, fields: dict[str, Any], *, explicit_session: bool) -> 
     return job
 
 
-def _child(fake: FakeIonQ, parent: Job, index: int, circuit: dict[str, Any]) -> Job:
+def _child(fake: SpawnServer, parent: Job, index: int, circuit: dict[str, Any]) -> Job:
     inp: dict[str, Any] = {
         "gateset": circuit.get("gateset", parent.input["gateset"]),
         "circuit": circuit["circuit"],

@@ -103,6 +103,8 @@ class Job:
     deleted: bool = False
     child_ids: list[str] | None = None
     registers: dict[str, list[int]] | None = None
+    stored_at: float = -math.inf
+    """Clock time the emulator stored the job; listings show it ``list_lag`` seconds later."""
     _probs: dict[int, float] | None = field(default=None, repr=False)
     _stats: dict[str, Any] | None = field(default=None, repr=False)
     _frozen: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -238,7 +240,8 @@ class Job:
             "results": self._results(base, shape, formats) if done else None,
         }
         if self.backend == "simulator":
-            body["noise"] = self.noise or {"model": "ideal"}
+            noise = {k: v for k, v in (self.noise or {}).items() if v is not None}
+            body["noise"] = noise or {"model": "ideal"}
         if not listing:
             body["child_job_ids"] = list(self.child_ids) if self.child_ids is not None else None
         if terminal:

@@ -1,9 +1,10 @@
-"""GET /organizations/{organization_id}/usage: completed jobs priced on the rate card."""
+"""GET /organizations/{organization_id}/usage: completed jobs at what they were billed."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -11,7 +12,17 @@ from ._http import BadRequest, NotFound, json_response
 from ._sessions import ORGANIZATION_ID
 from ._store import PROJECT_ID, SUBMITTER_ID, Job
 
-FakeIonQ = Any  # the emulator (_server.FakeIonQ); not imported, so no import points back
+
+class UsageServer(Protocol):
+    """What the usage report uses of the emulator."""
+
+    @property
+    def jobs(self) -> Mapping[str, Job]: ...
+
+    @property
+    def now(self) -> Callable[[], float]: ...
+
+    def actual_cost(self, job: Job) -> float: ...
 
 
 GROUPS = ("job", "project", "user")
@@ -52,8 +63,8 @@ def _group(job: Job, group_by: str) -> tuple[str, str]:
     return PROJECT_ID, "Emulator project"
 
 
-def _row(jobs: list[Job]) -> dict[str, Any]:
-    amount = round(sum(j.cost() for j in jobs), 2)
+def _row(fake: UsageServer, jobs: list[Job]) -> dict[str, Any]:
+    amount = round(sum(fake.actual_cost(j) for j in jobs), 2)
     return {
         "job_count": len(jobs),
         "amount": amount,
@@ -63,7 +74,7 @@ def _row(jobs: list[Job]) -> dict[str, Any]:
     }
 
 
-async def usage(fake: FakeIonQ, request: web.Request) -> web.Response:
+async def usage(fake: UsageServer, request: web.Request) -> web.Response:
     """Completed top-level jobs submitted in ``[start_date, end_date)``, bucketed by modality."""
     org = request.match_info["organization_id"]
     start, end = _date(request, "start_date"), _date(request, "end_date")
@@ -75,7 +86,7 @@ async def usage(fake: FakeIonQ, request: web.Request) -> web.Response:
         raise BadRequest('"end_date" must be after "start_date"', ["end_date"], "query")
     now = fake.now()
     buckets: dict[dt.date, list[Job]] = {}
-    for job in fake.store.by_id.values():
+    for job in fake.jobs.values():
         day = dt.datetime.fromtimestamp(job.created, dt.UTC).date()
         counted = job.parent_job_id is None and not job.dry_run
         if counted and start <= day < end and job.status_at(now) == "completed":
@@ -85,18 +96,19 @@ async def usage(fake: FakeIonQ, request: web.Request) -> web.Response:
         groups: dict[tuple[str, str], list[Job]] = {}
         for job in buckets[day]:
             groups.setdefault(_group(job, group_by), []).append(job)
-        top = sorted(groups.items(), key=lambda kv: -sum(j.cost() for j in kv[1]))[:5]
+        top = sorted(groups.items(), key=lambda kv: -sum(fake.actual_cost(j) for j in kv[1]))[:5]
         data.append(
             {
                 "from": day.isoformat(),
-                **_row(buckets[day]),
+                **_row(fake, buckets[day]),
                 "group_usages": [
-                    {"group_id": gid, "group_name": name, **_row(js)} for (gid, name), js in top
+                    {"group_id": gid, "group_name": name, **_row(fake, js)}
+                    for (gid, name), js in top
                 ],
             }
         )
     every = [j for js in buckets.values() for j in js]
-    total = _row(every)
+    total = _row(fake, every)
     return json_response(
         {
             "organization": ORGANIZATION_ID,
