@@ -1,4 +1,4 @@
-"""Developer sessions: tests, lint, typecheck, demo and bench."""
+"""Developer sessions: tests, lint, typecheck, docs, demo and bench."""
 
 import re
 import tomllib
@@ -9,7 +9,7 @@ import nox
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
-SOURCES = ["ionq_async", "tests", "examples", "bench", "noxfile.py"]
+SOURCES = ["ionq_async", "tests", "examples", "bench", "docs/_gen_cli_svg.py", "noxfile.py"]
 
 
 @nox.session(python="3.11")
@@ -57,6 +57,13 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install("-e", ".[test]", "mypy")
     session.run("mypy", "--strict", "ionq_async")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs.yml), built offline into site/; any warning fails it."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session(python="3.11")

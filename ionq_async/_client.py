@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "AsyncIonQ"]
 
 DEFAULT_BASE_URL = d.BASE_URL
+"""https://api.ionq.co/v0.4, used when neither base_url nor IONQ_BASE_URL is given."""
 
 
 class AsyncIonQ:

@@ -1,5 +1,6 @@
 """The ionq_async error tree, and the pure mapping from an HTTP answer to an error.
 
+```text
 IonQError
 ├── APIConnectionError            no usable HTTP answer; .method .url .request_sent
 │   ├── APITimeoutError           (also TimeoutError)
@@ -14,10 +15,12 @@ IonQError
 │   ├── RateLimitError 429        .retry_after
 │   └── ServerError 5xx           .retry_after
 ├── ResponseValidationError       a 2xx answer whose body is not the expected JSON
-└── JobError                      .job_id
-    ├── JobFailedError            .job .failure .code
-    ├── JobCanceledError          .job
-    └── WaitTimeoutError          .timeout .job (also TimeoutError)
+├── JobError                      .job_id
+│   ├── JobFailedError            .job .failure .code
+│   ├── JobCanceledError          .job
+│   └── WaitTimeoutError          .timeout .job (also TimeoutError)
+└── BudgetExceededError           .estimate .max_cost
+```
 """
 
 from __future__ import annotations

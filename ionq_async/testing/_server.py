@@ -225,7 +225,7 @@ class FakeIonQ:
         return job
 
     def seed_jobs(self, n: int, **kwargs: Any) -> list[Job]:
-        """Add ``n`` jobs via :meth:`add_job` (for benchmarks and listing tests)."""
+        """Add ``n`` jobs via ``add_job`` (for benchmarks and listing tests)."""
         return [self.add_job(**kwargs) for _ in range(n)]
 
     def get_job(self, job_id: str) -> Job:
