@@ -45,10 +45,15 @@ class Twin(Generic[A, P, X, W]):
     """A method of a Blocking[A] class: calls its async twin, converts the result with `wrap`."""
 
     def __init__(
-        self, method: Callable[Concatenate[A, P], X], wrap: Callable[[X, LoopThread], W]
+        self,
+        method: Callable[Concatenate[A, P], X],
+        wrap: Callable[[X, LoopThread], W],
+        *,
+        make_on_loop: bool,
     ) -> None:
         self.method = method
         self._wrap = wrap
+        self._make_on_loop = make_on_loop
         self._name = method.__name__
         self.__doc__ = method.__doc__
 
@@ -65,19 +70,30 @@ class Twin(Generic[A, P, X, W]):
     def __get__(self, obj: Blocking[A] | None, owner: type[Any]) -> Self | Callable[P, W]:
         if obj is None:
             return self
-        bound = getattr(obj._twin, self._name)
+        bound: Callable[P, X] = getattr(obj._twin, self._name)
         wrap, loop = self._wrap, obj._loop
 
-        def call(*args: P.args, **kwargs: P.kwargs) -> W:
-            return wrap(bound(*args, **kwargs), loop)
+        if not self._make_on_loop:  # a coroutine: made here, run on the loop
+
+            def call(*args: P.args, **kwargs: P.kwargs) -> W:
+                return wrap(bound(*args, **kwargs), loop)
+
+        else:  # an iterator or context manager: made on the loop, as it may bind to it
+
+            def call(*args: P.args, **kwargs: P.kwargs) -> W:
+                return wrap(loop.run(_made(bound, *args, **kwargs)), loop)
 
         functools.update_wrapper(call, bound)
         signature = inspect.signature(bound)
-        if wrap is not _run:  # an iterator or a context manager, not what the async one returns
+        if self._make_on_loop:  # an iterator or a context manager, not what the async one returns
             signature = signature.replace(return_annotation=getattr(wrap, "__name__", ""))
         call.__signature__ = signature  # type: ignore[attr-defined]
         obj.__dict__[self._name] = call  # later lookups skip this descriptor
         return call
+
+
+async def _made(factory: Callable[P, X], *args: P.args, **kwargs: P.kwargs) -> X:
+    return factory(*args, **kwargs)
 
 
 def _run(coro: Coroutine[Any, Any, T], loop: LoopThread) -> T:
@@ -88,14 +104,14 @@ def blocking(
     method: Callable[Concatenate[A, P], Coroutine[Any, Any, R]],
 ) -> Twin[A, P, Coroutine[Any, Any, R], R]:
     """The blocking twin of an async method: it returns what the coroutine returns."""
-    return Twin(method, _run)
+    return Twin(method, _run, make_on_loop=False)
 
 
 def iterating(
     method: Callable[Concatenate[A, P], X], wrap: Callable[[X, LoopThread], W]
 ) -> Twin[A, P, X, W]:
     """The blocking twin of a method returning an async iterator or context manager."""
-    return Twin(method, wrap)
+    return Twin(method, wrap, make_on_loop=True)
 
 
 class _End:

@@ -84,7 +84,7 @@ class IonQ(Blocking[AsyncIonQ]):
         self.close()
 
     def close(self) -> None:
-        """Stop background work, close the HTTP session this client created, end its thread."""
+        """Stop background work and close the HTTP session this client created."""
         self._close()
 
     @property
