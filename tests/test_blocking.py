@@ -7,6 +7,7 @@ import concurrent.futures
 import gc
 import inspect
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from _emu_thread import EmulatorThread, emulator_thread
 
 import ionq_async
-from ionq_async import AsyncIonQ, IonQ, PollPolicy
+from ionq_async import AsyncIonQ, IonQ, IonQError, PollPolicy
 from ionq_async._blocking import resources as blocking_resources
 from ionq_async._blocking.bridge import BlockingContext, BlockingIterator
 from ionq_async._resources import listing
@@ -266,3 +267,26 @@ def test_a_forgotten_client_is_closed_when_collected(emu: EmulatorThread) -> Non
     del client
     gc.collect()
     assert _loop_threads() == [] and async_client.closed
+
+
+def test_closing_while_another_thread_waits_ends_that_wait(emu: EmulatorThread) -> None:
+    job_id = emu.add_job(durations=(3600.0, 3600.0, 3600.0))
+    client = IonQ(emu.fake.api_key, base_url=emu.fake.base_url)
+    errors: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            client.jobs.wait(job_id, poll=FAST)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    while sum(method == "GET" for method, _ in emu.routes()) < 2:  # it is polling
+        time.sleep(0.005)
+    client.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    [error] = errors
+    assert isinstance(error, IonQError) and "closed" in str(error)
+    assert _loop_threads() == []

@@ -39,9 +39,21 @@ class _Call(Generic[T]):
         if self.task is not None:
             self.task.cancel()
 
-    def wait(self) -> None:
+    def wait(self, thread: threading.Thread) -> None:
         while not self.done.wait(_TICK):
-            pass
+            if not thread.is_alive():  # stopped by close() in another thread meanwhile
+                if self.task is None:
+                    self.coro.close()  # never started
+                raise RuntimeError("this IonQ client was closed during the call")
+
+    def outcome(self) -> T:
+        assert self.task is not None
+        return self.task.result()
+
+    def forget(self) -> None:
+        """Mark an interrupted call's error as seen (asyncio would log it as never retrieved)."""
+        if self.done.is_set() and self.task is not None and not self.task.cancelled():
+            self.task.exception()
 
 
 class LoopThread:
@@ -98,19 +110,21 @@ class LoopThread:
                     "(in a callback, say): use AsyncIonQ and await there"
                 )
             loop = self._running_loop()
+            thread = self._thread
+            assert thread is not None
             loop.call_soon_threadsafe(call.start)
         except BaseException:
             coro.close()
             raise
         try:
-            call.wait()
+            call.wait(thread)
         except BaseException:
-            loop.call_soon_threadsafe(call.cancel)
             with contextlib.suppress(BaseException):  # a second Ctrl-C ends this wait only
-                call.wait()
+                loop.call_soon_threadsafe(call.cancel)
+                call.wait(thread)
+                call.forget()
             raise
-        assert call.task is not None
-        return call.task.result()
+        return call.outcome()
 
     def stop(self) -> None:
         """Stop the loop and wait for its thread to end; later calls raise RuntimeError."""
