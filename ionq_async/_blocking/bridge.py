@@ -51,7 +51,6 @@ class Twin(Generic[A, P, X, W]):
         *,
         make_on_loop: bool,
     ) -> None:
-        self.method = method
         self._wrap = wrap
         self._make_on_loop = make_on_loop
         self._name = method.__name__
