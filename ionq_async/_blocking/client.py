@@ -118,6 +118,8 @@ class IonQ(Blocking[AsyncIonQ]):
 
 def _shut_down(client: AsyncIonQ, loop: LoopThread) -> None:
     """Close the async client on its loop (if it ever ran), then stop the loop thread."""
-    if loop.started and not loop.in_loop_thread():
-        loop.run(client.close())
-    loop.stop()
+    try:
+        if loop.started and not loop.in_loop_thread():
+            loop.run(client.close())
+    finally:
+        loop.stop()
