@@ -15,7 +15,7 @@ import pytest
 from _emu_thread import EmulatorThread, emulator_thread
 
 import ionq_async
-from ionq_async import AsyncIonQ, IonQ, IonQError, PollPolicy
+from ionq_async import AsyncIonQ, IonQ, IonQError, NotFoundError, PollPolicy
 from ionq_async._blocking import resources as blocking_resources
 from ionq_async._blocking.bridge import BlockingContext, BlockingIterator
 from ionq_async._resources import listing
@@ -290,3 +290,30 @@ def test_closing_while_another_thread_waits_ends_that_wait(emu: EmulatorThread) 
     [error] = errors
     assert isinstance(error, IonQError) and "closed" in str(error)
     assert _loop_threads() == []
+
+
+def test_errors_come_back_as_they_are(emu: EmulatorThread, client: IonQ) -> None:
+    with pytest.raises(NotFoundError):
+        client.jobs.get("0198097d-3888-72ad-8c3c-1f1d0c9e8a77")
+    with pytest.raises(ValueError, match="UUID"):
+        client.jobs.get("not-a-job-id")
+    with pytest.raises(ValueError, match="limit"):
+        client.jobs.list(limit=0)  # made on the loop thread, raised here
+    with pytest.raises(TypeError):
+        client.jobs.get()  # wrong arguments fail here, as in the async call
+    assert client.whoami().key_name  # none of it hurt the client
+
+
+def test_closing_an_iterator_early_stops_its_work(emu: EmulatorThread, client: IonQ) -> None:
+    slow = [emu.add_job(durations=(3600.0, 3600.0, 3600.0)) for _ in range(3)]
+    done = emu.add_job(status="completed")
+
+    async def watched() -> int:
+        return client._twin.jobs.poller.watched
+
+    with client.jobs.wait_many([done, *slow], poll=FAST) as jobs:
+        assert next(jobs).id == done
+        assert client._loop.run(watched()) == 3
+    assert client._loop.run(watched()) == 0
+    jobs.close()  # twice is harmless
+    assert list(jobs) == []
