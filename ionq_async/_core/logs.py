@@ -99,10 +99,10 @@ def rate_limit_pause(seconds: float) -> None:
 def cost_above_estimate(source_id: str, actual: float, estimate: float, unit: str | None) -> None:
     """WARNING: a clone cost more than its estimate (the budget counted the estimate)."""
     logger.warning(
-        "the clone of %s cost %.4f %s, above its estimate of %.4f",
+        "the clone of %s cost %.4f%s, above its estimate of %.4f",
         source_id,
         actual,
-        unit or "",
+        f" {unit}" if unit else "",
         estimate,
     )
 
