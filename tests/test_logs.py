@@ -148,6 +148,15 @@ def test_a_cost_above_its_estimate_is_a_warning(caplog: pytest.LogCaptureFixture
     [record] = caplog.records
     assert record.levelno == logging.WARNING
     assert record.getMessage() == "the clone of b cost 1.7500 usd, above its estimate of 1.0000"
+    unitless = SpendGuard({"c": 2.0}, max_cost=None, unit=None)
+    assert unitless.admit("c") is None
+    unitless.settle("c", 2.5)
+    assert (
+        caplog.records[-1].getMessage()
+        == "the clone of c cost 2.5000, above its estimate of 2.0000"
+    )
+    unitless.settle("d", 9.0)  # not held by this run (no estimate): nothing to compare
+    assert len(caplog.records) == 2
 
 
 async def test_a_failed_journal_write_is_a_warning(
