@@ -5,8 +5,9 @@
 harness works (CI); its numbers mean nothing.
 
 Each benchmark runs as its own process (and measures in fresh subprocesses), in this
-order: B1 bench_requests, B2 bench_batch, B3 bench_ratelimit, B4 bench_polling, then the
-emulator listing check bench_emulator_list (full run only).
+order: B1 bench_requests, B1s bench_blocking (the blocking client's overhead per call), B2
+bench_batch, B3 bench_ratelimit, B4 bench_polling, then the emulator listing check
+bench_emulator_list (full run only).
 """
 
 from __future__ import annotations
@@ -83,10 +84,11 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], bool]]:
     runs = [] if args.smoke else ["--runs", str(args.runs)]
     plan = [
         ("B1", ["bench/bench_requests.py", *smoke, *runs], True),
+        ("B1s", ["bench/bench_blocking.py", *smoke, *runs], True),
         ("B2", ["bench/bench_batch.py", *smoke, *runs], True),
     ]
     if not args.smoke:
-        plan[1][1].extend(["--sizes", *map(str, args.b2_sizes)])
+        plan[2][1].extend(["--sizes", *map(str, args.b2_sizes)])
     if (BENCH / "bench_ratelimit.py").exists():
         b3 = ["--requests", "100"] if args.smoke else []
         plan.append(("B3", ["bench/bench_ratelimit.py", *b3], False))

@@ -3,7 +3,9 @@
 from ._batch.estimate import RerunEstimate, SourceEstimate
 from ._batch.journal import Journal, JournalEntry
 from ._batch.types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
+from ._blocking import IonQ
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
+from ._core import logs as _logs
 from ._core.ratelimit import RateLimiter
 from ._core.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._engine.polling import PollPolicy
@@ -92,6 +94,7 @@ __all__ = [
     "Fidelity",
     "GateFidelity",
     "GroupUsage",
+    "IonQ",
     "IonQError",
     "Job",
     "JobCanceledError",
@@ -142,3 +145,5 @@ __all__ = [
     "Whoami",
     "__version__",
 ]
+
+_logs.configure_from_env()

@@ -32,6 +32,7 @@ def test_every_example_is_tested() -> None:
         "batch_rerun.py",
         "asyncio_app.py",
         "session_rerun.py",
+        "blocking_script.py",
     }
 
 
@@ -64,3 +65,15 @@ async def test_session_rerun() -> None:
     assert "5 jobs: 3 completed, 2 skipped" in out
     assert out.count("has ended (its job count limit of 3)") == 2
     assert re.search(r"session \S+: ended, 3 jobs, ended at ", out), out
+
+
+async def test_blocking_script() -> None:
+    code, out, err = await _run("blocking_script.py")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("offline: IonQ emulator at http://127.0.0.1:")
+    assert re.fullmatch(r"source \S+: completed, 1000 shots", lines[1]), lines[1]
+    assert "bigger: completed, 2000 shots" in lines
+    assert "  state 0: 0.500" in lines and "  state 3: 0.500" in lines
+    assert sum(line.startswith("re-ran ") and line.endswith(": completed") for line in lines) == 3
+    assert re.fullmatch(r"session \S+: ended", lines[-1]), lines[-1]

@@ -90,6 +90,25 @@ async def test_quickstart_runs_unchanged(monkeypatch: pytest.MonkeyPatch) -> Non
     assert ("GET", "/v0.4/jobs") in routes
 
 
+async def test_blocking_quickstart_runs_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## Quickstart\n") :].split("\n## ", 2)[1]
+    [code] = [
+        b for b in re.findall(r"```python\n(.*?)\n```", section, re.S) if "with IonQ() as" in b
+    ]
+    assert "import asyncio" not in code and "await" not in code
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        source = fake.add_job(name="bell", shots=100, status="completed")
+        monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+        monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
+        out = await _run_python(code.replace(README_SOURCE_ID, source.id))
+        [clone] = [j for j in fake.jobs.values() if j.cloned_from == source.id]
+    lines = out.decode().splitlines()
+    assert lines[0] == f"{clone.id} completed {{'0': 0.5, '3': 0.5}}"
+    assert clone.shots == 1000
+    assert {line.split()[0] for line in lines[1:]} == {source.id, clone.id}
+
+
 async def test_emulator_example_runs_unchanged() -> None:
     code = _section_block(
         README.read_text(encoding="utf-8"), "## Testing with the emulator", "python"

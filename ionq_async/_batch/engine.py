@@ -336,8 +336,10 @@ class Rerun:
                     job_id=outcome.job_id,
                     error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
                 )
-            except sqlite3.Error:
-                logger.exception("could not journal the end of %s", outcome.source_id)
+            except sqlite3.Error as exc:
+                logger.warning(
+                    "could not journal the end of %s: %s", outcome.source_id, exc, exc_info=True
+                )
         self._emit(outcome)
 
     def _emit(self, outcome: RerunOutcome) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._core.logs import cost_above_estimate
+
 __all__ = ["SpendGuard"]
 
 
@@ -63,6 +65,8 @@ class SpendGuard:
         held = self._held.pop(source_id, None)
         if held is not None:
             self._held_total -= held
+        if actual is not None and held is not None and actual > held + 1e-9:
+            cost_above_estimate(source_id, actual, held, self.unit)
         cost = actual if actual is not None else held
         if cost is not None:
             self.actual[source_id] = self.actual.get(source_id, 0.0) + cost

@@ -16,6 +16,7 @@ from ..errors import (
     error_from_response,
 )
 from .defaults import ERROR_BODY_SNIPPET
+from .logs import logged_send, requests_logged
 from .ratelimit import RateLimiter
 from .retry import RetryBudget, RetryPolicy, run_with_retries
 from .transport import Transport
@@ -91,7 +92,10 @@ class RequestPath:
             sent_at = limiter.free_now()
             if sent_at is None:
                 sent_at = await limiter.acquire()
-            raw = await transport.send(method, path, params=params, body=body)
+            if requests_logged():
+                raw = await logged_send(transport, method, path, params, body)
+            else:
+                raw = await transport.send(method, path, params=params, body=body)
         except APIConnectionError as exc:
             if is_post and exc.request_sent:
                 raise submission_unknown(exc, method, self.base_url + path, json_body) from exc

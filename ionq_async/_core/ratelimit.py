@@ -9,6 +9,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
+from .logs import rate_limit_pause
+
 __all__ = ["RateLimitSetting", "RateLimiter"]
 
 RateLimitSetting = float | Literal["adaptive"] | None
@@ -142,6 +144,7 @@ class RateLimiter:
             until = now + min(retry_after, self.max_pause)
             if until > self._paused_until:
                 self._paused_until = until
+                rate_limit_pause(until - now)
 
     def __repr__(self) -> str:
         mode = "adaptive" if self.adaptive else "fixed" if self.rate else "off"

@@ -20,6 +20,7 @@ from ..errors import (
     ServerError,
 )
 from . import defaults as d
+from .logs import ATTEMPT
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
@@ -233,13 +234,19 @@ async def _retry_after(
     """Tenacity's retries after a failed first attempt."""
     # Apart from the fast path: its every call would otherwise build these closures' cells.
     first_error: Exception | None = first
+    number = 1
 
     async def replay_then_attempt() -> T:
-        nonlocal first_error
+        nonlocal first_error, number
         if first_error is not None:
             error, first_error = first_error, None
             raise error
-        return await attempt()
+        number += 1
+        token = ATTEMPT.set(number)  # for the request's DEBUG record
+        try:
+            return await attempt()
+        finally:
+            ATTEMPT.reset(token)
 
     backoff = _backoff(policy)
 
