@@ -12,6 +12,7 @@ from _faketime import FakeOps, FakeTime, policy
 from ionq_async import (
     JobStatus,
     PollPolicy,
+    RateLimitError,
     RetryBudget,
     ServerError,
     SubmissionUnknownError,
@@ -19,8 +20,10 @@ from ionq_async import (
 )
 from ionq_async._batch.run import Engines, rerun_all
 from ionq_async._batch.types import RerunOptions
+from ionq_async._core.ratelimit import RateLimiter
 from ionq_async._engine.idempotency import TokenIndex
 from ionq_async._engine.polling import Poller
+from ionq_async._engine.waits import wait, wait_many
 from ionq_async.errors import NotFoundError, ResponseValidationError
 
 STEADY = PollPolicy(initial=1.0, factor=1.5, max_interval=30.0, jitter=0.0)
@@ -194,6 +197,145 @@ async def test_a_raising_callback_is_logged_and_ends_only_its_waiter(
     assert (await t.run(good.future)).status == JobStatus.COMPLETED
     await poller.close()
     assert "on_status raised" in caplog.text
+
+
+# --- waiting the server out, deadlines on time -----------------------------------------------
+
+
+class LimitedOps(FakeOps):
+    """FakeOps whose next batched read answers 429 with a Retry-After."""
+
+    def __init__(self, time: FakeTime, retry_after: float | None) -> None:
+        super().__init__(time)
+        self.retry_after = retry_after
+        self.limited_at: list[float] = []
+
+    async def read_states(self, ids: Any, *, retry: Any = None) -> Any:
+        if not self.limited_at:
+            self.limited_at.append(self.time.now)
+            self.calls["read_states"] += 1
+            self.read_times.append(self.time.now)
+            raise RateLimitError("slow down", status_code=429, retry_after=self.retry_after)
+        return await super().read_states(ids, retry=retry)
+
+
+async def test_a_429_longer_than_max_retry_after_ends_no_wait_and_pauses_every_request() -> None:
+    t = FakeTime()
+    ops = LimitedOps(t, retry_after=300.0)
+    limiter = RateLimiter("adaptive", clock=t.clock, sleep=t.sleep)
+    retry = policy(t, max_retry_after=60.0)
+    poller = Poller(ops, retry=retry, clock=t.clock, sleep=t.sleep, pause=limiter.pause)
+    ids = [ops.add(ends_at=5.0) for _ in range(30)]
+    done = await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+    assert [j.status for j in done] == [JobStatus.COMPLETED] * 30
+    (limited,) = ops.limited_at
+    after = [at for at in ops.read_times if at > limited]
+    assert after and min(after) >= limited + 300.0, "no poll before the Retry-After passed"
+    assert poller.watched == 0
+    other = await t.run(limiter.acquire())
+    assert other >= limited + 300.0, "every request waits beyond the limiter's max_pause"
+    await poller.close()
+
+
+async def test_a_429_without_retry_after_or_outside_retry_statuses_ends_no_wait() -> None:
+    t = FakeTime()
+    for retry in (policy(t), policy(t, retry_statuses={503})):
+        ops = LimitedOps(t, retry_after=None)
+        poller = Poller(ops, retry=retry, clock=t.clock, sleep=t.sleep)
+        ids = [ops.add(ends_at=t.now + 5.0) for _ in range(2)]
+        done = await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+        await poller.close()
+        assert [j.status for j in done] == [JobStatus.COMPLETED] * 2
+        assert ops.limited_at
+
+
+async def test_a_deadline_fires_on_time_whatever_the_poll_interval() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    slow = PollPolicy(initial=60.0, factor=1.0, max_interval=60.0, jitter=0.0)
+    cancelled: list[str] = []
+
+    async def cancel(job_id: str) -> None:
+        cancelled.append(job_id)
+
+    job = ops.add(ends_at=1e4)
+    with pytest.raises(WaitTimeoutError) as caught:
+        await t.run(wait(poller, job, cancel, timeout=1.0, poll=slow, cancel_on_timeout=True))
+    assert t.now == pytest.approx(1.0)
+    assert caught.value.timeout == 1.0 and caught.value.job_id == job
+    assert cancelled == [job]
+    assert ops.calls["read_states"] == 0, "no poll was due"
+    await poller.close()
+
+
+async def test_a_deadline_fires_on_time_while_a_poll_hangs_or_the_server_pauses() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    real = ops.read_states
+
+    async def hanging(ids: Any, *, retry: Any = None) -> Any:
+        await t.sleep(500.0)
+        return await real(ids, retry=retry)
+
+    ops.read_states = hanging  # type: ignore[method-assign]
+    poller = make_poller(t, ops)
+    w = poller.watch(ops.add(ends_at=1e4), STEADY, timeout=10.0)
+    with pytest.raises(WaitTimeoutError):
+        await t.run(w.future)
+    assert t.now == pytest.approx(10.0), "the poll in flight since 1 s did not delay it"
+    await poller.close()
+
+    t = FakeTime()
+    limited = LimitedOps(t, retry_after=3600.0)
+    poller = make_poller(t, limited)
+    first = [poller.watch(limited.add(ends_at=1e4), STEADY) for _ in range(2)]
+    w = poller.watch(limited.add(ends_at=1e4), STEADY, timeout=100.0)
+    with pytest.raises(WaitTimeoutError):
+        await t.run(w.future)
+    assert t.now == pytest.approx(100.0), "a pause of an hour did not delay a 100 s deadline"
+    assert limited.limited_at == [1.0]
+    assert not any(f.future.done() for f in first), "the other waits go on"
+    await poller.close()
+
+
+async def test_wait_many_shares_one_deadline_and_names_the_first_unfinished_job() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    quick, stuck, late = ops.add(ends_at=2.0), ops.add(ends_at=1e4), ops.add(ends_at=1e4)
+    got: list[str] = []
+
+    async def consume() -> None:
+        async for job in wait_many(poller, [stuck, quick, late], poll=STEADY, timeout=30.0):
+            got.append(job.id)
+
+    with pytest.raises(WaitTimeoutError) as caught:
+        await t.run(consume())
+    assert got == [quick]
+    assert caught.value.job_id == stuck and caught.value.timeout == 30.0
+    assert t.now == pytest.approx(30.0)
+    assert poller.watched == 0
+    await poller.close()
+
+
+async def test_the_pollers_maps_keep_nothing_past_a_jobs_end() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    keep = poller.watch(ops.add(ends_at=1e6), STEADY)
+    for round_ in range(20):
+        ids = [ops.add(ends_at=t.now + 2.0) for _ in range(100)]
+        watches = [poller.watch(i, STEADY, timeout=3600.0) for i in ids]
+        await t.run(asyncio.gather(*(w.future for w in watches)))
+        sizes = (len(poller._heap), len(poller._deadlines), len(poller._by_job))
+        assert max(sizes) <= 2 * 64 + 2, f"round {round_}: {sizes}"
+    assert poller.watched == 1
+    poller.unwatch(keep)
+    assert (poller._heap, poller._deadlines, poller._by_job) == ([], [], {})
+    await t.run(asyncio.sleep(0))
+    assert not poller._rounds and not poller._callbacks and not poller._background
+    await poller.close()
 
 
 # --- the batch engine ----------------------------------------------------------------------

@@ -4,7 +4,13 @@ Every `jobs.wait()` registers a watch here. A single background task polls the d
 with `GET /jobs?ids=...` (up to CHUNK_IDS ids per request), so 10,000 awaited jobs cost
 about 100 requests per round instead of 10,000. A server that ignores `ids` is detected
 and polled one job per request instead. The poller is handed its operations, retry
-policy, retry budget, clock and sleep; it never sees the client.
+policy, retry budget, clock, sleep and a hook that pauses the client's other requests;
+it never sees the client.
+
+A wait ends only by its job ending, its deadline, a terminal error or cancellation: a
+429 is never terminal. Its Retry-After, however long, pauses every poll (and, through
+`pause`, the rate limiter) for that long. Polls run on their own tasks, so a slow poll
+never delays a deadline.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import heapq
 import inspect
 import itertools
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -22,7 +29,14 @@ from .._core import defaults as d
 from .._core.retry import RetryBudget, RetryPolicy, is_retryable
 from .._core.serde import load_job
 from .._models.jobs import Job, check_job_id, is_terminal
-from ..errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
+from ..errors import (
+    IonQError,
+    NotFoundError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    WaitTimeoutError,
+)
 from .poll_policy import DEFAULT_POLL, PollPolicy
 from .watch import OnStatus, Watch, resolve, resolve_after, unique
 
@@ -39,6 +53,10 @@ __all__ = [
 logger = logging.getLogger("ionq_async")
 
 Sleep = Callable[[float], Awaitable[None]]
+Pause = Callable[[float], None]
+
+_PRUNE_AT = 64
+"""Finished watches left in a heap before it is rebuilt without them (and at least half)."""
 
 
 class PollOperations(Protocol):
@@ -62,8 +80,10 @@ class Poller:
         budget: RetryBudget | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Sleep | None = None,
+        pause: Pause | None = None,
     ) -> None:
         self._ops = ops
+        self._pause = pause
         self._retry = retry
         self._budget = budget
         self._loop = asyncio.get_running_loop()
@@ -75,6 +95,10 @@ class Poller:
         self._seq = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
+        self._rounds: set[asyncio.Task[None]] = set()
+        self._paused_until = -math.inf
+        self._stale = 0
         self._batched = True
         self._background: set[asyncio.Task[Any]] = set()
         self._callbacks: set[asyncio.Task[Any]] = set()
@@ -116,7 +140,7 @@ class Poller:
         self._by_job.setdefault(job_id, []).append(w)
         self._push(w)
         if timeout is not None:
-            w.deadline = now + timeout
+            w.timeout, w.deadline = timeout, now + timeout
             heapq.heappush(self._deadlines, (w.deadline, next(self._seq), w))
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run(), name="ionq_async-poller")
@@ -131,12 +155,29 @@ class Poller:
             w.future.cancel()
 
     def _forget(self, w: Watch) -> None:
+        if w.done:
+            return
         w.done = True
         watches = self._by_job.get(w.job_id)
         if watches is not None and w in watches:
             watches.remove(w)
             if not watches:
                 del self._by_job[w.job_id]
+        self._ended(1)
+
+    def _ended(self, count: int) -> None:
+        """Note `count` finished watches; drop the heaps' entries of finished watches in bulk."""
+        self._stale += count
+        if not self._by_job:
+            self._heap.clear()
+            self._deadlines.clear()
+            self._stale = 0
+        elif self._stale > _PRUNE_AT and 2 * self._stale > len(self._heap) + len(self._deadlines):
+            self._heap = [e for e in self._heap if not e[2].done and e[0] == e[2].due]
+            self._deadlines = [e for e in self._deadlines if not e[2].done]
+            heapq.heapify(self._heap)
+            heapq.heapify(self._deadlines)
+            self._stale = 0
 
     def spawn(self, coro: Any) -> None:
         """Run a fire-and-forget coroutine that `close()` will still await."""
@@ -150,6 +191,9 @@ class Poller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for task in list(self._rounds):
+            task.cancel()
+        await asyncio.gather(*self._rounds, return_exceptions=True)
         for task in list(self._callbacks):
             task.cancel()
         for watches in list(self._by_job.values()):
@@ -160,6 +204,7 @@ class Poller:
         self._by_job.clear()
         self._heap.clear()
         self._deadlines.clear()
+        self._stale = 0
         if self._background or self._callbacks:
             await asyncio.gather(*self._background, *self._callbacks, return_exceptions=True)
 
@@ -190,25 +235,32 @@ class Poller:
             if deadline > now:
                 return deadline
             heapq.heappop(self._deadlines)
-            timeout = deadline - w.started
+            timeout = w.timeout if w.timeout is not None else deadline - w.started
             self._finish(w, error=WaitTimeoutError(w.job_id, timeout=timeout, job=w.last))
         return None
+
+    def _next_due(self) -> float | None:
+        """When the next poll is due (not before a pause ends), or None if none is waiting."""
+        heap = self._heap
+        while heap and (heap[0][2].done or heap[0][0] != heap[0][2].due):
+            heapq.heappop(heap)
+        return max(heap[0][0], self._paused_until) if heap else None
 
     async def _run(self) -> None:
         while self._by_job:
             now = self._clock()
             next_deadline = self._expire(now)
-            due = self._take_due(now)
-            if due:
-                await self._poll(due)
-                continue
+            if now >= self._paused_until:
+                due = self._take_due(now)
+                if due:
+                    self._start_round(due)
             if not self._by_job:
                 break
-            times = [t for t in (self._heap[0][0] if self._heap else None, next_deadline) if t]
+            times = [t for t in (self._next_due(), next_deadline) if t is not None]
             await self._idle(max(0.0, min(times) - now) if times else None)
 
     async def _idle(self, delay: float | None) -> None:
-        """Sleep until `delay` has passed or a new watch arrives."""
+        """Sleep until `delay` has passed, a new watch arrives or a poll ends."""
         self._wake.clear()
         waker = self._loop.create_task(self._wake.wait())
         tasks: set[asyncio.Future[Any]] = {waker}
@@ -220,24 +272,34 @@ class Poller:
             for task in tasks:
                 task.cancel()
 
-    async def _poll(self, job_ids: list[str]) -> None:
+    def _start_round(self, job_ids: list[str]) -> None:
+        """Poll `job_ids` in chunks, each on its own task (the loop keeps timing deadlines)."""
         self.job_polls += len(job_ids)
-        gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
-
-        async def one_chunk(chunk: list[str]) -> None:
-            async with gate:
-                try:
-                    await self._poll_chunk(chunk)
-                except Exception as exc:
-                    logger.exception("polling failed unexpectedly; failing its waiters")
-                    for job_id in chunk:
-                        for w in list(self._by_job.get(job_id, ())):
-                            self._finish(w, error=exc)
-
         size = d.CHUNK_IDS
-        async with asyncio.TaskGroup() as tg:
-            for i in range(0, len(job_ids), size):
-                tg.create_task(one_chunk(job_ids[i : i + size]))
+        for i in range(0, len(job_ids), size):
+            task = self._loop.create_task(self._one_chunk(job_ids[i : i + size]))
+            self._rounds.add(task)
+            task.add_done_callback(self._round_done)
+
+    def _round_done(self, task: asyncio.Task[None]) -> None:
+        self._rounds.discard(task)
+        self._wake.set()
+
+    async def _one_chunk(self, chunk: list[str]) -> None:
+        async with self._gate:
+            now = self._clock()
+            if now < self._paused_until:
+                for job_id in chunk:
+                    for w in list(self._by_job.get(job_id, ())):
+                        self._reschedule(w, now)
+                return
+            try:
+                await self._poll_chunk(chunk)
+            except Exception as exc:
+                logger.exception("polling failed unexpectedly; failing its waiters")
+                for job_id in chunk:
+                    for w in list(self._by_job.get(job_id, ())):
+                        self._finish(w, error=exc)
 
     async def _poll_chunk(self, chunk: list[str]) -> None:
         if self._batched and len(chunk) > 1:
@@ -271,23 +333,41 @@ class Poller:
     def _failed(self, job_ids: list[str], error: IonQError) -> None:
         """A poll failed after the retry policy: poll again later, or give the waiters the error.
 
-        A 404 soon after a watch starts is "not listed yet". An outage (a retryable error)
-        is polled through while the client's retry budget pays for it, once per chunk. An
-        answer of the wrong shape, or any other error, ends the waits.
+        A 429 is waited out: its Retry-After, however long, pauses every poll. A 404 soon
+        after a watch starts is "not listed yet". An outage (a retryable error) is polled
+        through while the client's retry budget pays for it, once per chunk, no sooner
+        than its Retry-After. An answer of the wrong shape, or any other error, ends the waits.
         """
         now = self._clock()
+        after = error.retry_after if isinstance(error, RateLimitError | ServerError) else None
+        if isinstance(error, RateLimitError):
+            self._pause_polls(now, after)
+            for job_id in job_ids:
+                for w in list(self._by_job.get(job_id, ())):
+                    self._reschedule(w, now)
+            return
         outage = not isinstance(error, ResponseValidationError) and is_retryable(
             error, "GET", self._retry
         )
         keep = outage and (self._budget is None or self._budget.try_spend(error))
+        later = now + after if after else None
         for job_id in job_ids:
             for w in list(self._by_job.get(job_id, ())):
                 grace = isinstance(error, NotFoundError) and now - w.started < d.NOT_FOUND_GRACE
                 if grace or keep:
                     logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
-                    self._reschedule(w, now)
+                    self._reschedule(w, now, later)
                 else:
                     self._finish(w, error=error)
+
+    def _pause_polls(self, now: float, seconds: float | None) -> None:
+        """Send no poll (and, through `pause`, no request) for the server's Retry-After."""
+        if not seconds or now + seconds <= self._paused_until:
+            return
+        self._paused_until = now + seconds
+        logger.warning("rate limited while polling; polls wait %.1f s as the server asked", seconds)
+        if self._pause is not None:
+            self._pause(seconds)
 
     async def _observe_states(
         self, chunk: list[str], found: dict[str, tuple[str, dict[str, Any]]]
@@ -329,6 +409,7 @@ class Poller:
                 w.last = job
                 if not w.future.done():
                     w.future.set_result(job)
+            self._ended(len(watches))
             return
         now = self._clock()
         for w in list(watches):
@@ -372,9 +453,11 @@ class Poller:
         self._forget(w)
         resolve(w.future, None, error)
 
-    def _reschedule(self, w: Watch, now: float) -> None:
+    def _reschedule(self, w: Watch, now: float, not_before: float | None = None) -> None:
         w.interval = w.policy.next_interval(w.interval)
         w.due = now + w.policy.spread(w.interval)
+        if not_before is not None and not_before > w.due:
+            w.due = not_before
         self._push(w)
 
     def _finish(

@@ -81,7 +81,12 @@ class Jobs:
         if self._poller is None:
             if self._closed:
                 raise RuntimeError("the client is closed; create a new AsyncIonQ")
-            self._poller = Poller(self._ops, retry=self._http.retry, budget=self._http.budget)
+            self._poller = Poller(
+                self._ops,
+                retry=self._http.retry,
+                budget=self._http.budget,
+                pause=self._http.limiter.pause,
+            )
         return self._poller
 
     async def _close(self) -> None:
