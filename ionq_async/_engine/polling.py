@@ -2,26 +2,21 @@
 
 Every `jobs.wait()` registers a watch here. A single background task polls the due watches
 with `GET /jobs?ids=...` (up to CHUNK_IDS ids per request), so 10,000 awaited jobs cost
-about 100 requests per round instead of 10,000. A server that ignores `ids` is detected
-and polled one job per request instead. The poller is handed its operations, retry
-policy, retry budget, clock, sleep and a hook that pauses the client's other requests;
-it never sees the client.
+about 100 requests per round instead of 10,000; a server that ignores `ids` is polled one
+job per request. The poller is handed its operations, retry policy and budget, clock,
+sleep and `pause` (the rate limiter's); it never sees the client.
 
-A wait ends only by its job ending, its deadline, a terminal error or cancellation: a
-429 is never terminal. Its Retry-After, however long, pauses every poll (and, through
-`pause`, the rate limiter) for that long. Polls run on their own tasks, so a slow poll
-never delays a deadline.
+A wait ends only by its job ending, its deadline, a terminal error or cancellation. A
+429's Retry-After, however long, pauses every poll and (through `pause`) every request.
+Polls run on their own tasks, so a slow poll never delays a deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import heapq
 import inspect
-import itertools
 import logging
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -38,6 +33,7 @@ from ..errors import (
     WaitTimeoutError,
 )
 from .poll_policy import DEFAULT_POLL, PollPolicy
+from .schedule import Schedule
 from .watch import OnStatus, Watch, resolve, resolve_after, unique
 
 __all__ = [
@@ -54,9 +50,6 @@ logger = logging.getLogger("ionq_async")
 
 Sleep = Callable[[float], Awaitable[None]]
 Pause = Callable[[float], None]
-
-_PRUNE_AT = 64
-"""Finished watches left in a heap before it is rebuilt without them (and at least half)."""
 
 
 class PollOperations(Protocol):
@@ -90,15 +83,11 @@ class Poller:
         self._clock = clock or self._loop.time
         self._sleep = sleep or asyncio.sleep
         self._by_job: dict[str, list[Watch]] = {}
-        self._heap: list[tuple[float, int, Watch]] = []
-        self._deadlines: list[tuple[float, int, Watch]] = []
-        self._seq = itertools.count()
+        self._schedule = Schedule()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
         self._rounds: set[asyncio.Task[None]] = set()
-        self._paused_until = -math.inf
-        self._stale = 0
         self._batched = True
         self._background: set[asyncio.Task[Any]] = set()
         self._callbacks: set[asyncio.Task[Any]] = set()
@@ -138,10 +127,10 @@ class Poller:
             now + policy.spread(policy.initial),
         )
         self._by_job.setdefault(job_id, []).append(w)
-        self._push(w)
+        self._schedule.push(w)
         if timeout is not None:
             w.timeout, w.deadline = timeout, now + timeout
-            heapq.heappush(self._deadlines, (w.deadline, next(self._seq), w))
+            self._schedule.add_deadline(w)
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run(), name="ionq_async-poller")
         else:
@@ -163,21 +152,7 @@ class Poller:
             watches.remove(w)
             if not watches:
                 del self._by_job[w.job_id]
-        self._ended(1)
-
-    def _ended(self, count: int) -> None:
-        """Note `count` finished watches; drop the heaps' entries of finished watches in bulk."""
-        self._stale += count
-        if not self._by_job:
-            self._heap.clear()
-            self._deadlines.clear()
-            self._stale = 0
-        elif self._stale > _PRUNE_AT and 2 * self._stale > len(self._heap) + len(self._deadlines):
-            self._heap = [e for e in self._heap if not e[2].done and e[0] == e[2].due]
-            self._deadlines = [e for e in self._deadlines if not e[2].done]
-            heapq.heapify(self._heap)
-            heapq.heapify(self._deadlines)
-            self._stale = 0
+        self._schedule.ended(1, live=len(self._by_job))
 
     def spawn(self, coro: Any) -> None:
         """Run a fire-and-forget coroutine that `close()` will still await."""
@@ -202,61 +177,23 @@ class Poller:
                     w.future.set_exception(IonQError("the client was closed while waiting"))
                     w.future.exception()
         self._by_job.clear()
-        self._heap.clear()
-        self._deadlines.clear()
-        self._stale = 0
+        self._schedule.clear()
         if self._background or self._callbacks:
             await asyncio.gather(*self._background, *self._callbacks, return_exceptions=True)
-
-    def _push(self, w: Watch) -> None:
-        heapq.heappush(self._heap, (w.due, next(self._seq), w))
-
-    def _take_due(self, now: float) -> list[str]:
-        """Pop the watches due now (or nearly), return their distinct job ids."""
-        ids: dict[str, None] = {}
-        while self._heap:
-            due, _, w = self._heap[0]
-            if w.done or due != w.due:
-                heapq.heappop(self._heap)
-                continue
-            if due > now + d.COALESCE * w.interval:
-                break
-            heapq.heappop(self._heap)
-            ids[w.job_id] = None
-        return list(ids)
-
-    def _expire(self, now: float) -> float | None:
-        """Time out the watches past their deadline; return the next deadline."""
-        while self._deadlines:
-            deadline, _, w = self._deadlines[0]
-            if w.done:
-                heapq.heappop(self._deadlines)
-                continue
-            if deadline > now:
-                return deadline
-            heapq.heappop(self._deadlines)
-            timeout = w.timeout if w.timeout is not None else deadline - w.started
-            self._finish(w, error=WaitTimeoutError(w.job_id, timeout=timeout, job=w.last))
-        return None
-
-    def _next_due(self) -> float | None:
-        """When the next poll is due (not before a pause ends), or None if none is waiting."""
-        heap = self._heap
-        while heap and (heap[0][2].done or heap[0][0] != heap[0][2].due):
-            heapq.heappop(heap)
-        return max(heap[0][0], self._paused_until) if heap else None
 
     async def _run(self) -> None:
         while self._by_job:
             now = self._clock()
-            next_deadline = self._expire(now)
-            if now >= self._paused_until:
-                due = self._take_due(now)
-                if due:
-                    self._start_round(due)
+            expired, next_deadline = self._schedule.expired(now)
+            for w in expired:
+                late = WaitTimeoutError(w.job_id, timeout=w.timeout or 0.0, job=w.last)
+                self._finish(w, error=late)
+            due = self._schedule.take_due(now)
+            if due:
+                self._start_round(due)
             if not self._by_job:
                 break
-            times = [t for t in (self._next_due(), next_deadline) if t is not None]
+            times = [t for t in (self._schedule.next_due(), next_deadline) if t is not None]
             await self._idle(max(0.0, min(times) - now) if times else None)
 
     async def _idle(self, delay: float | None) -> None:
@@ -288,10 +225,10 @@ class Poller:
     async def _one_chunk(self, chunk: list[str]) -> None:
         async with self._gate:
             now = self._clock()
-            if now < self._paused_until:
+            if now < self._schedule.paused_until:
                 for job_id in chunk:
                     for w in list(self._by_job.get(job_id, ())):
-                        self._reschedule(w, now)
+                        self._schedule.reschedule(w, now)
                 return
             try:
                 await self._poll_chunk(chunk)
@@ -341,10 +278,13 @@ class Poller:
         now = self._clock()
         after = error.retry_after if isinstance(error, RateLimitError | ServerError) else None
         if isinstance(error, RateLimitError):
-            self._pause_polls(now, after)
+            if after and self._schedule.pause(now + after):
+                logger.warning("rate limited while polling; polls wait %.1f s as asked", after)
+                if self._pause is not None:
+                    self._pause(after)
             for job_id in job_ids:
                 for w in list(self._by_job.get(job_id, ())):
-                    self._reschedule(w, now)
+                    self._schedule.reschedule(w, now)
             return
         outage = not isinstance(error, ResponseValidationError) and is_retryable(
             error, "GET", self._retry
@@ -356,18 +296,9 @@ class Poller:
                 grace = isinstance(error, NotFoundError) and now - w.started < d.NOT_FOUND_GRACE
                 if grace or keep:
                     logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
-                    self._reschedule(w, now, later)
+                    self._schedule.reschedule(w, now, later)
                 else:
                     self._finish(w, error=error)
-
-    def _pause_polls(self, now: float, seconds: float | None) -> None:
-        """Send no poll (and, through `pause`, no request) for the server's Retry-After."""
-        if not seconds or now + seconds <= self._paused_until:
-            return
-        self._paused_until = now + seconds
-        logger.warning("rate limited while polling; polls wait %.1f s as the server asked", seconds)
-        if self._pause is not None:
-            self._pause(seconds)
 
     async def _observe_states(
         self, chunk: list[str], found: dict[str, tuple[str, dict[str, Any]]]
@@ -389,7 +320,7 @@ class Poller:
                 w.last is not None and w.last.status == status for w in watches
             ):
                 for w in watches:
-                    self._reschedule(w, now)
+                    self._schedule.reschedule(w, now)
                 continue
             try:
                 job = load_job(raw)
@@ -409,7 +340,7 @@ class Poller:
                 w.last = job
                 if not w.future.done():
                     w.future.set_result(job)
-            self._ended(len(watches))
+            self._schedule.ended(len(watches), live=len(self._by_job))
             return
         now = self._clock()
         for w in list(watches):
@@ -422,7 +353,7 @@ class Poller:
             if job.is_terminal:
                 self._finish(w, job=job)
             else:
-                self._reschedule(w, now)
+                self._schedule.reschedule(w, now)
 
     def _call(self, w: Watch, job: Job) -> None:
         """Run `w.on_status(job)`; an awaitable result runs on its own task.
@@ -452,13 +383,6 @@ class Poller:
         logger.error("on_status raised for job %s", w.job_id, exc_info=error)
         self._forget(w)
         resolve(w.future, None, error)
-
-    def _reschedule(self, w: Watch, now: float, not_before: float | None = None) -> None:
-        w.interval = w.policy.next_interval(w.interval)
-        w.due = now + w.policy.spread(w.interval)
-        if not_before is not None and not_before > w.due:
-            w.due = not_before
-        self._push(w)
 
     def _finish(
         self, w: Watch, *, job: Job | None = None, error: BaseException | None = None
