@@ -10,6 +10,8 @@ import pytest
 from _faketime import FakeOps, FakeTime, policy
 
 from ionq_async import (
+    Job,
+    JobCreated,
     JobStatus,
     PollPolicy,
     RateLimitError,
@@ -21,8 +23,9 @@ from ionq_async import (
 from ionq_async._batch.run import Engines, rerun_all
 from ionq_async._batch.types import RerunOptions
 from ionq_async._core.ratelimit import RateLimiter
-from ionq_async._engine.idempotency import TokenIndex
+from ionq_async._engine.idempotency import TOKEN_KEY, TokenIndex, clone_idempotent, new_token
 from ionq_async._engine.polling import Poller
+from ionq_async._engine.token_index import MAX_SCOPES, SEEN_KEEP
 from ionq_async._engine.waits import wait, wait_many
 from ionq_async.errors import NotFoundError, ResponseValidationError
 
@@ -336,6 +339,82 @@ async def test_the_pollers_maps_keep_nothing_past_a_jobs_end() -> None:
     await t.run(asyncio.sleep(0))
     assert not poller._rounds and not poller._callbacks and not poller._background
     await poller.close()
+
+
+# --- bounded memory of the token index -------------------------------------------------------
+
+
+class ManyClones:
+    """post_clone and list pages in memory, for 100,000 clones; some answers lost."""
+
+    def __init__(self, t: FakeTime, *, lose_every: int, drop_every: int) -> None:
+        self.t = t
+        self.lose_every, self.drop_every = lose_every, drop_every
+        self.jobs: list[Job] = []
+        self.posts = 0
+
+    async def post_clone(
+        self, job_id: str, body: Any, *, retry: Any = None, action: str = "clone"
+    ) -> JobCreated:
+        self.posts += 1
+        self.t.now += 1.0
+        if self.posts % self.drop_every == 0:
+            raise SubmissionUnknownError("lost before it was created", request=body)
+        job = Job(
+            id=f"job-{self.posts}",
+            status=JobStatus.SUBMITTED,
+            metadata=dict(body["metadata"]),
+            submitted_at=self.t.wall(),
+        )
+        self.jobs.append(job)
+        if self.posts % self.lose_every == 0:
+            raise SubmissionUnknownError("answer lost", request=body)
+        return JobCreated(id=job.id)
+
+    async def page(self, params: Any, *, retry: Any = None) -> tuple[list[Job], str | None]:
+        p = dict(params)
+        start, limit = int(p.get("next", 0)), int(p["limit"])
+        top = len(self.jobs) - 1 - start
+        jobs = [self.jobs[i] for i in range(top, max(-1, top - limit), -1)]
+        return jobs, (str(start + limit) if top - limit >= 0 else None)
+
+
+async def test_a_hundred_thousand_idempotent_clones_keep_the_token_index_flat() -> None:
+    t = FakeTime()
+    ops = ManyClones(t, lose_every=50, drop_every=997)
+    retry = policy(t, initial_wait=0.1, max_wait=0.1, jitter=0.0)
+    index = TokenIndex(ops, retry=retry, now=t.wall, listing_lag=10.0)
+    sizes: list[dict[str, int]] = []
+
+    async def clone_many(n: int) -> None:
+        for i in range(n):
+            token = new_token()
+            body = {"session_id": f"s-{i % 6007}", "metadata": {TOKEN_KEY: token}}
+            await clone_idempotent(ops, "src", body, token=token, index=index, retry=retry)
+
+    for _ in range(10):
+        await t.run(clone_many(10_000))
+        sizes.append(index.sizes)
+    assert ops.posts > 100_000 and index.scans >= 2_000
+    assert len({j.metadata["ionq_async_token"] for j in ops.jobs if j.metadata}) == len(ops.jobs)
+    for size in sizes:
+        assert size["wanted"] == size["found"] == 0, sizes
+        assert size["scopes"] <= MAX_SCOPES and size["seen"] <= MAX_SCOPES * SEEN_KEEP, sizes
+    assert sizes[-1]["scopes"] == sizes[2]["scopes"] and sizes[-1]["seen"] <= sizes[2]["seen"] * 1.1
+
+
+async def test_a_token_is_kept_only_while_someone_looks_for_it() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    index = TokenIndex(ops, now=t.wall, retry=policy(t))
+    first = ops.add()
+    ops.metadata[first][TOKEN_KEY] = "mine"
+    index.note("stranger", "job-x")
+    assert await t.run(index.find("mine", since=t.wall())) == first
+    assert await t.run(index.find("absent", since=t.wall())) is None
+    assert index.sizes == {"wanted": 0, "found": 0, "scopes": 1, "seen": 1}
+    with pytest.raises(ValueError, match="listing_lag"):
+        TokenIndex(ops, listing_lag=-1.0)
 
 
 # --- the batch engine ----------------------------------------------------------------------

@@ -74,9 +74,11 @@ class Poller:
         clock: Callable[[], float] | None = None,
         sleep: Sleep | None = None,
         pause: Pause | None = None,
+        not_found_grace: float = d.NOT_FOUND_GRACE,
     ) -> None:
         self._ops = ops
         self._pause = pause
+        self._grace = not_found_grace
         self._retry = retry
         self._budget = budget
         self._loop = asyncio.get_running_loop()
@@ -293,7 +295,7 @@ class Poller:
         later = now + after if after else None
         for job_id in job_ids:
             for w in list(self._by_job.get(job_id, ())):
-                grace = isinstance(error, NotFoundError) and now - w.started < d.NOT_FOUND_GRACE
+                grace = isinstance(error, NotFoundError) and now - w.started < self._grace
                 if grace or keep:
                     logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
                     self._schedule.reschedule(w, now, later)
