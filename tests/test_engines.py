@@ -252,6 +252,28 @@ async def test_a_429_without_retry_after_or_outside_retry_statuses_ends_no_wait(
         assert ops.limited_at
 
 
+async def test_a_5xx_with_retry_after_on_a_poll_is_polled_again_no_sooner() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    ids = [ops.add(ends_at=1.0) for _ in range(2)]
+    real = ops.read_states
+    calls = {"n": 0}
+
+    async def once_unavailable(batch: Any, *, retry: Any = None) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            ops.read_times.append(t.now)
+            raise ServerError("maintenance", status_code=503, retry_after=100.0)
+        return await real(batch, retry=retry)
+
+    ops.read_states = once_unavailable  # type: ignore[method-assign]
+    poller = make_poller(t, ops)
+    done = await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+    await poller.close()
+    assert [j.status for j in done] == [JobStatus.COMPLETED] * 2
+    assert ops.read_times == [1.0, pytest.approx(101.0)]
+
+
 async def test_a_deadline_fires_on_time_whatever_the_poll_interval() -> None:
     t = FakeTime()
     ops = FakeOps(t)
@@ -401,6 +423,37 @@ async def test_a_hundred_thousand_idempotent_clones_keep_the_token_index_flat() 
         assert size["wanted"] == size["found"] == 0, sizes
         assert size["scopes"] <= MAX_SCOPES and size["seen"] <= MAX_SCOPES * SEEN_KEEP, sizes
     assert sizes[-1]["scopes"] == sizes[2]["scopes"] and sizes[-1]["seen"] <= sizes[2]["seen"] * 1.1
+
+
+async def test_a_clone_cancelled_during_the_listing_lag_leaves_no_token_behind() -> None:
+    t = FakeTime()
+    ops = ManyClones(t, lose_every=10**9, drop_every=1)
+    retry = policy(t)
+    index = TokenIndex(ops, retry=retry, now=t.wall, listing_lag=10.0)
+    body = {"metadata": {TOKEN_KEY: "tok"}}
+    task = asyncio.ensure_future(
+        clone_idempotent(ops, "src", body, token="tok", index=index, retry=retry)
+    )
+    await t.run(asyncio.sleep(0))
+    assert index.sizes["wanted"] == 1 and index.scans == 1, "waiting out the listing lag"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert index.sizes["wanted"] == index.sizes["found"] == 0
+    assert ops.posts == 1
+
+
+async def test_a_lost_answer_is_sent_again_only_after_the_listing_lag_and_a_rescan() -> None:
+    t = FakeTime()
+    ops = ManyClones(t, lose_every=10**9, drop_every=2)
+    retry = policy(t, initial_wait=0.5, max_wait=0.5, jitter=0.0)
+    index = TokenIndex(ops, retry=retry, now=t.wall, listing_lag=10.0)
+    for token in ("a", "b"):
+        body = {"metadata": {TOKEN_KEY: token}}
+        await t.run(clone_idempotent(ops, "src", body, token=token, index=index, retry=retry))
+    assert ops.posts == 3 and len(ops.jobs) == 2, "b's first POST created nothing"
+    assert index.scans == 2, "one scan at once, one after the lag"
+    assert t.now == pytest.approx(2.0 + 10.0 + 0.5 + 1.0), "lost at 2 s, the lag, the backoff"
 
 
 async def test_a_token_is_kept_only_while_someone_looks_for_it() -> None:
