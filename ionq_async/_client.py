@@ -36,7 +36,8 @@ class AsyncIonQ:
     `IONQ_BASE_URL`. `request_timeout` bounds one HTTP attempt; `retry` is the default
     RetryPolicy (every call on the client and its resources also takes `retry=`);
     `rate_limit` paces all requests of this client: None, a fixed rate in requests/s, or
-    "adaptive" (on 429s).
+    "adaptive" (on 429s). `listing_lag` is how long (s) the job list may take to show a new
+    job: a lost idempotent clone is looked up again after it, and a 404 is waited through.
     A `session` passed in is used as is and never closed by the client.
     """
 
@@ -51,6 +52,7 @@ class AsyncIonQ:
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitSetting = "adaptive",
         retry_budget: RetryBudget | None = None,
+        listing_lag: float = d.NOT_FOUND_GRACE,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("IONQ_API_KEY")
         if not key or not key.strip():
@@ -60,6 +62,8 @@ class AsyncIonQ:
             )
         if request_timeout <= 0:
             raise ValueError(f"request_timeout must be > 0 seconds, got {request_timeout}")
+        if not listing_lag >= 0:
+            raise ValueError(f"listing_lag must be >= 0 seconds, got {listing_lag}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         url = base_url or os.environ.get("IONQ_BASE_URL") or DEFAULT_BASE_URL
@@ -81,7 +85,7 @@ class AsyncIonQ:
             limiter=self.rate_limiter,
             max_connections=max_connections,
         )
-        self.jobs = Jobs(self._http)
+        self.jobs = Jobs(self._http, listing_lag=listing_lag)
         self.backends = Backends(self._http)
         self.sessions = Sessions(self._http)
         self.schemas = Schemas(self._http)

@@ -70,6 +70,7 @@ async def test_2000_sources_with_failures_and_faults_are_each_accounted_once() -
             request_timeout=0.5,
             retry=RetryPolicy(initial_wait=0.01, max_wait=0.05, jitter=0.01, max_attempts=8),
             retry_budget=RetryBudget(capacity=1_000_000),
+            listing_lag=0.2,
         )
         async with client:
             report = await client.jobs.rerun_all(

@@ -10,8 +10,11 @@ import pytest
 from _faketime import FakeOps, FakeTime, policy
 
 from ionq_async import (
+    Job,
+    JobCreated,
     JobStatus,
     PollPolicy,
+    RateLimitError,
     RetryBudget,
     ServerError,
     SubmissionUnknownError,
@@ -19,8 +22,11 @@ from ionq_async import (
 )
 from ionq_async._batch.run import Engines, rerun_all
 from ionq_async._batch.types import RerunOptions
-from ionq_async._engine.idempotency import TokenIndex
+from ionq_async._core.ratelimit import RateLimiter
+from ionq_async._engine.idempotency import TOKEN_KEY, TokenIndex, clone_idempotent, new_token
 from ionq_async._engine.polling import Poller
+from ionq_async._engine.token_index import MAX_SCOPES, SEEN_KEEP
+from ionq_async._engine.waits import wait, wait_many
 from ionq_async.errors import NotFoundError, ResponseValidationError
 
 STEADY = PollPolicy(initial=1.0, factor=1.5, max_interval=30.0, jitter=0.0)
@@ -194,6 +200,274 @@ async def test_a_raising_callback_is_logged_and_ends_only_its_waiter(
     assert (await t.run(good.future)).status == JobStatus.COMPLETED
     await poller.close()
     assert "on_status raised" in caplog.text
+
+
+# --- waiting the server out, deadlines on time -----------------------------------------------
+
+
+class LimitedOps(FakeOps):
+    """FakeOps whose next batched read answers 429 with a Retry-After."""
+
+    def __init__(self, time: FakeTime, retry_after: float | None) -> None:
+        super().__init__(time)
+        self.retry_after = retry_after
+        self.limited_at: list[float] = []
+
+    async def read_states(self, ids: Any, *, retry: Any = None) -> Any:
+        if not self.limited_at:
+            self.limited_at.append(self.time.now)
+            self.calls["read_states"] += 1
+            self.read_times.append(self.time.now)
+            raise RateLimitError("slow down", status_code=429, retry_after=self.retry_after)
+        return await super().read_states(ids, retry=retry)
+
+
+async def test_a_429_longer_than_max_retry_after_ends_no_wait_and_pauses_every_request() -> None:
+    t = FakeTime()
+    ops = LimitedOps(t, retry_after=300.0)
+    limiter = RateLimiter("adaptive", clock=t.clock, sleep=t.sleep)
+    retry = policy(t, max_retry_after=60.0)
+    poller = Poller(ops, retry=retry, clock=t.clock, sleep=t.sleep, pause=limiter.pause)
+    ids = [ops.add(ends_at=5.0) for _ in range(30)]
+    done = await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+    assert [j.status for j in done] == [JobStatus.COMPLETED] * 30
+    (limited,) = ops.limited_at
+    after = [at for at in ops.read_times if at > limited]
+    assert after and min(after) >= limited + 300.0, "no poll before the Retry-After passed"
+    assert poller.watched == 0
+    other = await t.run(limiter.acquire())
+    assert other >= limited + 300.0, "every request waits beyond the limiter's max_pause"
+    await poller.close()
+
+
+async def test_a_429_without_retry_after_or_outside_retry_statuses_ends_no_wait() -> None:
+    t = FakeTime()
+    for retry in (policy(t), policy(t, retry_statuses={503})):
+        ops = LimitedOps(t, retry_after=None)
+        poller = Poller(ops, retry=retry, clock=t.clock, sleep=t.sleep)
+        ids = [ops.add(ends_at=t.now + 5.0) for _ in range(2)]
+        done = await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+        await poller.close()
+        assert [j.status for j in done] == [JobStatus.COMPLETED] * 2
+        assert ops.limited_at
+
+
+async def test_a_5xx_with_retry_after_on_a_poll_is_polled_again_no_sooner() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    ids = [ops.add(ends_at=1.0) for _ in range(2)]
+    real = ops.read_states
+    calls = {"n": 0}
+
+    async def once_unavailable(batch: Any, *, retry: Any = None) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            ops.read_times.append(t.now)
+            raise ServerError("maintenance", status_code=503, retry_after=100.0)
+        return await real(batch, retry=retry)
+
+    ops.read_states = once_unavailable  # type: ignore[method-assign]
+    poller = make_poller(t, ops)
+    done = await t.run(asyncio.gather(*(poller.watch(i, STEADY).future for i in ids)))
+    await poller.close()
+    assert [j.status for j in done] == [JobStatus.COMPLETED] * 2
+    assert ops.read_times == [1.0, pytest.approx(101.0)]
+
+
+async def test_a_deadline_fires_on_time_whatever_the_poll_interval() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    slow = PollPolicy(initial=60.0, factor=1.0, max_interval=60.0, jitter=0.0)
+    cancelled: list[str] = []
+
+    async def cancel(job_id: str) -> None:
+        cancelled.append(job_id)
+
+    job = ops.add(ends_at=1e4)
+    with pytest.raises(WaitTimeoutError) as caught:
+        await t.run(wait(poller, job, cancel, timeout=1.0, poll=slow, cancel_on_timeout=True))
+    assert t.now == pytest.approx(1.0)
+    assert caught.value.timeout == 1.0 and caught.value.job_id == job
+    assert cancelled == [job]
+    assert ops.calls["read_states"] == 0, "no poll was due"
+    await poller.close()
+
+
+async def test_a_deadline_fires_on_time_while_a_poll_hangs_or_the_server_pauses() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    real = ops.read_states
+
+    async def hanging(ids: Any, *, retry: Any = None) -> Any:
+        await t.sleep(500.0)
+        return await real(ids, retry=retry)
+
+    ops.read_states = hanging  # type: ignore[method-assign]
+    poller = make_poller(t, ops)
+    w = poller.watch(ops.add(ends_at=1e4), STEADY, timeout=10.0)
+    with pytest.raises(WaitTimeoutError):
+        await t.run(w.future)
+    assert t.now == pytest.approx(10.0), "the poll in flight since 1 s did not delay it"
+    await poller.close()
+
+    t = FakeTime()
+    limited = LimitedOps(t, retry_after=3600.0)
+    poller = make_poller(t, limited)
+    first = [poller.watch(limited.add(ends_at=1e4), STEADY) for _ in range(2)]
+    w = poller.watch(limited.add(ends_at=1e4), STEADY, timeout=100.0)
+    with pytest.raises(WaitTimeoutError):
+        await t.run(w.future)
+    assert t.now == pytest.approx(100.0), "a pause of an hour did not delay a 100 s deadline"
+    assert limited.limited_at == [1.0]
+    assert not any(f.future.done() for f in first), "the other waits go on"
+    await poller.close()
+
+
+async def test_wait_many_shares_one_deadline_and_names_the_first_unfinished_job() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    quick, stuck, late = ops.add(ends_at=2.0), ops.add(ends_at=1e4), ops.add(ends_at=1e4)
+    got: list[str] = []
+
+    async def consume() -> None:
+        async for job in wait_many(poller, [stuck, quick, late], poll=STEADY, timeout=30.0):
+            got.append(job.id)
+
+    with pytest.raises(WaitTimeoutError) as caught:
+        await t.run(consume())
+    assert got == [quick]
+    assert caught.value.job_id == stuck and caught.value.timeout == 30.0
+    assert t.now == pytest.approx(30.0)
+    assert poller.watched == 0
+    await poller.close()
+
+
+async def test_the_pollers_maps_keep_nothing_past_a_jobs_end() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    keep = poller.watch(ops.add(ends_at=1e6), STEADY)
+    for round_ in range(20):
+        ids = [ops.add(ends_at=t.now + 2.0) for _ in range(100)]
+        watches = [poller.watch(i, STEADY, timeout=3600.0) for i in ids]
+        await t.run(asyncio.gather(*(w.future for w in watches)))
+        sizes = (len(poller._schedule), len(poller._by_job))
+        assert max(sizes) <= 2 * 64 + 3, f"round {round_}: {sizes}"
+    assert poller.watched == 1
+    poller.unwatch(keep)
+    assert len(poller._schedule) == 0 and poller._by_job == {}
+    await t.run(asyncio.sleep(0))
+    assert not poller._rounds and not poller._callbacks and not poller._background
+    await poller.close()
+
+
+# --- bounded memory of the token index -------------------------------------------------------
+
+
+class ManyClones:
+    """post_clone and list pages in memory, for 100,000 clones; some answers lost."""
+
+    def __init__(self, t: FakeTime, *, lose_every: int, drop_every: int) -> None:
+        self.t = t
+        self.lose_every, self.drop_every = lose_every, drop_every
+        self.jobs: list[Job] = []
+        self.posts = 0
+
+    async def post_clone(
+        self, job_id: str, body: Any, *, retry: Any = None, action: str = "clone"
+    ) -> JobCreated:
+        self.posts += 1
+        self.t.now += 1.0
+        if self.posts % self.drop_every == 0:
+            raise SubmissionUnknownError("lost before it was created", request=body)
+        job = Job(
+            id=f"job-{self.posts}",
+            status=JobStatus.SUBMITTED,
+            metadata=dict(body["metadata"]),
+            submitted_at=self.t.wall(),
+        )
+        self.jobs.append(job)
+        if self.posts % self.lose_every == 0:
+            raise SubmissionUnknownError("answer lost", request=body)
+        return JobCreated(id=job.id)
+
+    async def page(self, params: Any, *, retry: Any = None) -> tuple[list[Job], str | None]:
+        p = dict(params)
+        start, limit = int(p.get("next", 0)), int(p["limit"])
+        top = len(self.jobs) - 1 - start
+        jobs = [self.jobs[i] for i in range(top, max(-1, top - limit), -1)]
+        return jobs, (str(start + limit) if top - limit >= 0 else None)
+
+
+async def test_a_hundred_thousand_idempotent_clones_keep_the_token_index_flat() -> None:
+    t = FakeTime()
+    ops = ManyClones(t, lose_every=50, drop_every=997)
+    retry = policy(t, initial_wait=0.1, max_wait=0.1, jitter=0.0)
+    index = TokenIndex(ops, retry=retry, now=t.wall, listing_lag=10.0)
+    sizes: list[dict[str, int]] = []
+
+    async def clone_many(n: int) -> None:
+        for i in range(n):
+            token = new_token()
+            body = {"session_id": f"s-{i % 6007}", "metadata": {TOKEN_KEY: token}}
+            await clone_idempotent(ops, "src", body, token=token, index=index, retry=retry)
+
+    for _ in range(10):
+        await t.run(clone_many(10_000))
+        sizes.append(index.sizes)
+    assert ops.posts > 100_000 and index.scans >= 2_000
+    assert len({j.metadata["ionq_async_token"] for j in ops.jobs if j.metadata}) == len(ops.jobs)
+    for size in sizes:
+        assert size["wanted"] == size["found"] == 0, sizes
+        assert size["scopes"] <= MAX_SCOPES and size["seen"] <= MAX_SCOPES * SEEN_KEEP, sizes
+    assert sizes[-1]["scopes"] == sizes[2]["scopes"] and sizes[-1]["seen"] <= sizes[2]["seen"] * 1.1
+
+
+async def test_a_clone_cancelled_during_the_listing_lag_leaves_no_token_behind() -> None:
+    t = FakeTime()
+    ops = ManyClones(t, lose_every=10**9, drop_every=1)
+    retry = policy(t)
+    index = TokenIndex(ops, retry=retry, now=t.wall, listing_lag=10.0)
+    body = {"metadata": {TOKEN_KEY: "tok"}}
+    task = asyncio.ensure_future(
+        clone_idempotent(ops, "src", body, token="tok", index=index, retry=retry)
+    )
+    await t.run(asyncio.sleep(0))
+    assert index.sizes["wanted"] == 1 and index.scans == 1, "waiting out the listing lag"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert index.sizes["wanted"] == index.sizes["found"] == 0
+    assert ops.posts == 1
+
+
+async def test_a_lost_answer_is_sent_again_only_after_the_listing_lag_and_a_rescan() -> None:
+    t = FakeTime()
+    ops = ManyClones(t, lose_every=10**9, drop_every=2)
+    retry = policy(t, initial_wait=0.5, max_wait=0.5, jitter=0.0)
+    index = TokenIndex(ops, retry=retry, now=t.wall, listing_lag=10.0)
+    for token in ("a", "b"):
+        body = {"metadata": {TOKEN_KEY: token}}
+        await t.run(clone_idempotent(ops, "src", body, token=token, index=index, retry=retry))
+    assert ops.posts == 3 and len(ops.jobs) == 2, "b's first POST created nothing"
+    assert index.scans == 2, "one scan at once, one after the lag"
+    assert t.now == pytest.approx(2.0 + 10.0 + 0.5 + 1.0), "lost at 2 s, the lag, the backoff"
+
+
+async def test_a_token_is_kept_only_while_someone_looks_for_it() -> None:
+    t = FakeTime()
+    ops = FakeOps(t)
+    index = TokenIndex(ops, now=t.wall, retry=policy(t))
+    first = ops.add()
+    ops.metadata[first][TOKEN_KEY] = "mine"
+    index.note("stranger", "job-x")
+    assert await t.run(index.find("mine", since=t.wall())) == first
+    assert await t.run(index.find("absent", since=t.wall())) is None
+    assert index.sizes == {"wanted": 0, "found": 0, "scopes": 1, "seen": 1}
+    with pytest.raises(ValueError, match="listing_lag"):
+        TokenIndex(ops, listing_lag=-1.0)
 
 
 # --- the batch engine ----------------------------------------------------------------------

@@ -225,11 +225,13 @@ async def test_unknown_status_keeps_polling_and_ids_fallback(
     assert all(n >= 3 for n in state.reads.values())
 
 
-async def test_not_found_after_grace_is_raised(fake: FakeIonQ, monkeypatch: Any) -> None:
-    monkeypatch.setattr("ionq_async._core.defaults.NOT_FOUND_GRACE", 0.05)
-    async with fake.client(rate_limit=None) as client:
+async def test_not_found_after_grace_is_raised(fake: FakeIonQ) -> None:
+    """The 404 grace is the client's listing_lag."""
+    async with fake.client(rate_limit=None, listing_lag=0.05) as client:
         with pytest.raises(NotFoundError):
             await client.jobs.wait(str(uuid.uuid4()), poll=FAST, timeout=5)
+    with pytest.raises(ValueError, match="listing_lag"):
+        fake.client(listing_lag=-1.0)
 
 
 async def test_failing_on_status_callback_fails_only_its_waiter(fake: FakeIonQ) -> None:

@@ -32,7 +32,8 @@ CONCURRENT_CHUNKS = 8
 COALESCE = 0.25
 """A watch due within this share of its interval joins the current round."""
 NOT_FOUND_GRACE = 10.0
-"""Seconds after a watch starts during which a 404 is read as "not listed yet"."""
+"""The default `listing_lag`: seconds a new job may take to be listed. A 404 that soon after a
+watch starts is "not listed yet"; a token scan that finds nothing is repeated after it."""
 
 # Listing and token scans.
 MAX_PAGE = 1000

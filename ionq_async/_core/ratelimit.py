@@ -146,6 +146,11 @@ class RateLimiter:
                 self._paused_until = until
                 rate_limit_pause(until - now)
 
+    def pause(self, seconds: float) -> None:
+        """Pause every caller for `seconds`, beyond `max_pause` (the poller waits a 429 out)."""
+        if self.enabled and seconds > 0:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
     def __repr__(self) -> str:
         mode = "adaptive" if self.adaptive else "fixed" if self.rate else "off"
         rate = "unlimited" if self.rate is None else f"{self.rate:.1f}/s"

@@ -2,25 +2,25 @@
 
 IonQ has no idempotency key. So a clone that must not be duplicated carries a random token
 in `metadata[TOKEN_KEY]`; when its answer is lost (SubmissionUnknownError), the newest jobs
-are read for that token before anything is sent again. "Not found" means absent only after
-every job down to the submission's time (less the clock-skew allowance) was read; a scan
-cut short leaves the outcome unknown, and nothing is sent again.
+are read for that token (TokenIndex) before anything is sent again. A scan that finds
+nothing is repeated once `listing_lag` seconds have passed since the lost submission, as a
+new job may be listed late. A scan cut short leaves the outcome unknown: nothing is sent
+again. `RetryPolicy.max_attempts` bounds the POSTs of one clone, lookups included.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.http import Params
-from .._core.retry import RetryBudget, RetryPolicy, run_with_retries
-from .._models.jobs import Job, JobCreated
+from .._core.retry import RetryBudget, RetryPolicy, is_retryable, run_with_retries
+from .._models.jobs import JobCreated
 from ..errors import IonQError, SubmissionUnknownError
+from .token_index import ScanIncompleteError, ScanOperations, Sleep, TokenIndex
 
 __all__ = [
     "TOKEN_KEY",
@@ -36,24 +36,13 @@ __all__ = [
 logger = logging.getLogger("ionq_async")
 
 TOKEN_KEY = d.TOKEN_KEY
-Now = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+_ONCE = RetryPolicy.none()
+"""Each POST is sent once: the clone's own loop is the only one that retries it."""
 
 
 def new_token() -> str:
     """A fresh client token."""
     return uuid.uuid4().hex
-
-
-class ScanOperations(Protocol):
-    """What a token scan needs: one page of `GET /jobs`."""
-
-    async def page(
-        self, params: Params, *, retry: RetryPolicy | None = None
-    ) -> tuple[list[Job], str | None]: ...
 
 
 class CloneOperations(ScanOperations, Protocol):
@@ -69,134 +58,6 @@ class CloneOperations(ScanOperations, Protocol):
     ) -> JobCreated: ...
 
 
-class ScanIncompleteError(IonQError):
-    """A token scan stopped before its horizon: whether the job exists is unknown."""
-
-
-class _Scope:
-    """What complete scans under one filter have read (the filter: target, session)."""
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.seen: set[str] = set()
-        self.floor: datetime | None = None
-        self.completed_at: datetime | None = None
-        self.horizon: datetime | None = None
-
-
-class TokenIndex:
-    """Maps client tokens to job ids by reading the newest jobs; one scan serves many callers."""
-
-    def __init__(
-        self,
-        ops: ScanOperations,
-        *,
-        retry: RetryPolicy | None = None,
-        now: Now | None = None,
-        scan_limit: int = d.SCAN_LIMIT,
-        page_size: int = d.SCAN_PAGE,
-    ) -> None:
-        self._ops = ops
-        self._retry = retry
-        self._now = now or _utc_now
-        self._scan_limit = scan_limit
-        self._page_size = page_size
-        self._known: dict[str, str] = {}
-        self._scopes: dict[tuple[str | None, str | None], _Scope] = {}
-        self.scans = 0
-
-    def now(self) -> datetime:
-        """The index's wall clock (UTC)."""
-        return self._now()
-
-    def note(self, token: str, job_id: str) -> None:
-        """Remember a token whose job id is already known."""
-        self._known[token] = job_id
-
-    def noted(self, job: Job) -> None:
-        """Remember `job`'s token, if it carries one."""
-        token = (job.metadata or {}).get(TOKEN_KEY)
-        if token:
-            self._known[token] = job.id
-
-    async def find(
-        self,
-        token: str,
-        *,
-        since: datetime,
-        target: str | None = None,
-        session_id: str | None = None,
-    ) -> str | None:
-        """The id of the job carrying `token`; None only after a complete scan found none.
-
-        `since` is when the first submission was sent. Raises ScanIncompleteError when the
-        scan stopped early (its limit, an error, a cancellation).
-        """
-        if token in self._known:
-            return self._known[token]
-        asked_at = self._now()
-        horizon = since - timedelta(seconds=d.CLOCK_SKEW)
-        scope = self._scopes.setdefault((target, session_id), _Scope())
-        async with scope.lock:
-            if token in self._known:
-                return self._known[token]
-            served = scope.completed_at is not None and scope.completed_at >= asked_at
-            if served and scope.horizon is not None and scope.horizon <= horizon:
-                return None
-            started = self._now()
-            await self._scan(scope, horizon, target, session_id)
-            scope.completed_at, scope.horizon = started, horizon
-        return self._known.get(token)
-
-    async def _scan(
-        self, scope: _Scope, horizon: datetime, target: str | None, session_id: str | None
-    ) -> None:
-        """Read the newest jobs down to `horizon`, or into what complete scans have read."""
-        self.scans += 1
-        base: list[tuple[str, str]] = [("limit", str(self._page_size))]
-        if target is not None:
-            base.append(("target", target))
-        if session_id is not None:
-            base.append(("session_id", session_id))
-        may_overlap = scope.floor is not None and scope.floor <= horizon
-        read = overlap = 0
-        seen: set[str] = set()
-        params: list[tuple[str, str]] | None = base
-        cursors: set[str] = set()
-        try:
-            while params is not None:
-                jobs, cursor = await self._ops.page(params, retry=self._retry)
-                for job in jobs:
-                    self.noted(job)
-                    read += 1
-                    overlap = overlap + 1 if may_overlap and job.id in scope.seen else 0
-                    seen.add(job.id)
-                    old = job.submitted_at is not None and job.submitted_at < horizon
-                    if old or overlap >= d.SCAN_OVERLAP:
-                        params = None
-                        break
-                    if read >= self._scan_limit:
-                        raise ScanIncompleteError(
-                            f"the token scan stopped after {read} jobs, before its horizon"
-                        )
-                else:
-                    if cursor is not None and cursor in cursors:
-                        raise ScanIncompleteError(f"the server repeated the page cursor {cursor!r}")
-                    if cursor is not None:
-                        cursors.add(cursor)
-                    params = None if cursor is None else [*base, ("next", cursor)]
-        except ScanIncompleteError:
-            raise
-        except (IonQError, ValueError) as exc:
-            raise ScanIncompleteError(f"the token scan failed: {exc}") from exc
-        self._complete(scope, seen, horizon)
-
-    @staticmethod
-    def _complete(scope: _Scope, seen: set[str], horizon: datetime) -> None:
-        scope.seen |= seen
-        scope.floor = horizon if scope.floor is None else max(scope.floor, horizon)
-
-
 def with_token(
     body: Mapping[str, Any], source_metadata: Mapping[str, str] | None, token: str
 ) -> dict[str, Any]:
@@ -206,11 +67,10 @@ def with_token(
 
 
 class _Absent(SubmissionUnknownError):
-    """A lost clone whose token a complete scan did not find: it may be sent again."""
+    """A lost clone whose token complete scans did not find: it may be sent again.
 
-
-def _is_absent(error: BaseException) -> bool:
-    return isinstance(error, _Absent)
+    Never seen by a caller: past the last attempt it becomes a SubmissionUnknownError.
+    """
 
 
 async def clone_idempotent(
@@ -226,18 +86,19 @@ async def clone_idempotent(
 ) -> JobCreated:
     """Clone with `body` (which carries `token`); never create a second job for it.
 
-    After a lost answer the token is looked up. Only when a complete scan finds no job is
-    the clone sent again, on `retry`'s schedule and within its attempts and `budget`
-    (`RetryPolicy.none()`: one submission). Otherwise SubmissionUnknownError carries
-    the token: the job may exist.
+    Each POST is sent once; `retry` bounds them all (`max_attempts` POSTs at most, on its
+    schedule and within `budget`). A refusal that created nothing (a 429, a connection
+    never made) is sent again; a lost answer first looks the token up, and only when
+    complete scans (one after `index.listing_lag`) find no job is the clone sent again.
+    Past the last attempt SubmissionUnknownError carries the token: the job may exist.
     """
     started = since or index.now()
     try:
-        return await _send(ops, source_id, body, token, index, retry)
-    except SubmissionUnknownError as exc:
+        return await _send(ops, source_id, body, token)
+    except IonQError as exc:
         first = exc
     # Apart from the first send, so that a clone whose answer arrives builds no closure.
-    return await _after_lost_answer(
+    return await _after_first(
         first,
         ops,
         source_id,
@@ -250,8 +111,8 @@ async def clone_idempotent(
     )
 
 
-async def _after_lost_answer(
-    first: SubmissionUnknownError,
+async def _after_first(
+    first: IonQError,
     ops: CloneOperations,
     source_id: str,
     body: Mapping[str, Any],
@@ -262,24 +123,30 @@ async def _after_lost_answer(
     budget: RetryBudget | None,
     started: datetime,
 ) -> JobCreated:
-    """Find the lost clone by its token; send again only after a complete scan found none."""
+    """The retries of one clone: one POST per attempt, a lookup after each lost answer."""
     scope = {"target": body.get("backend"), "session_id": body.get("session_id")}
+    sleep = retry.sleep or index.sleep
     sends = 1
-    lost: SubmissionUnknownError | None = first
+    pending: IonQError | None = first
+
+    def retryable(error: BaseException) -> bool:
+        return isinstance(error, _Absent) or is_retryable(error, "POST", retry)
 
     async def attempt() -> JobCreated:
-        nonlocal sends, lost
-        if lost is None:
-            found = await _lookup(index, token, started, scope, source_id, None)
-            if found is not None:
-                return found
+        nonlocal sends, pending
+        if pending is not None:
+            error, pending = pending, None
+        else:
             sends += 1
             try:
-                return await _send(ops, source_id, body, token, index, retry)
+                return await _send(ops, source_id, body, token)
             except SubmissionUnknownError as exc:
-                lost = exc
-        error, lost = lost, None
-        found = await _lookup(index, token, started, scope, source_id, error)
+                error = exc
+        if not isinstance(error, SubmissionUnknownError):
+            raise error
+        # A rescan after the listing lag is needed only before another POST.
+        lost_at = index.now() if sends < retry.max_attempts else None
+        found = await _lookup(index, token, started, scope, source_id, error, lost_at, sleep)
         if found is not None:
             logger.info("clone of %s was created despite a lost answer: %s", source_id, found.id)
             return found
@@ -291,32 +158,32 @@ async def _after_lost_answer(
             token=token,
         ) from error
 
-    return await run_with_retries(
-        attempt,
-        method="POST",
-        path=f"/jobs/{source_id}/clone",
-        policy=retry,
-        budget=budget,
-        retryable=_is_absent,
-    )
+    if not (retryable(first) or isinstance(first, SubmissionUnknownError)):
+        raise first
+    try:
+        return await run_with_retries(
+            attempt,
+            method="POST",
+            path=f"/jobs/{source_id}/clone",
+            policy=retry,
+            budget=budget,
+            retryable=retryable,
+        )
+    except _Absent as exc:
+        raise SubmissionUnknownError(
+            str(exc), url=exc.url, request=exc.request, source_id=source_id, token=token
+        ) from exc.__cause__
 
 
 async def _send(
-    ops: CloneOperations,
-    source_id: str,
-    body: Mapping[str, Any],
-    token: str,
-    index: TokenIndex,
-    retry: RetryPolicy,
+    ops: CloneOperations, source_id: str, body: Mapping[str, Any], token: str
 ) -> JobCreated:
-    """Post the clone once and note its token; a lost answer names the source and token."""
+    """Post the clone once; a lost answer names the source and token."""
     try:
-        created = await ops.post_clone(source_id, body, retry=retry)
+        return await ops.post_clone(source_id, body, retry=_ONCE)
     except SubmissionUnknownError as exc:
         exc.source_id, exc.token = source_id, token
         raise
-    index.note(token, created.id)
-    return created
 
 
 async def _lookup(
@@ -326,10 +193,25 @@ async def _lookup(
     scope: dict[str, Any],
     source_id: str,
     lost: SubmissionUnknownError | None,
+    lost_at: datetime | None,
+    sleep: Sleep,
 ) -> JobCreated | None:
-    """The job carrying `token`, None if a complete scan found none; else unknown (raised)."""
+    """The job carrying `token`, None if complete scans found none; else unknown (raised).
+
+    A scan that finds nothing before `index.listing_lag` has passed since `lost_at` (when
+    the submission's answer was lost; None: no rescan) is repeated once it has: the list
+    may show a new job late.
+    """
     try:
-        found = await index.find(token, since=since, **scope)
+        with index.looking_for(token):
+            found = await index.find(token, since=since, **scope)
+            if found is not None or lost_at is None:
+                return None if found is None else JobCreated(id=found)
+            listed_by = lost_at + timedelta(seconds=index.listing_lag)
+            wait = (listed_by - index.now()).total_seconds()
+            if wait > 0:
+                await sleep(wait)
+                found = await index.find(token, since=since, fresh_after=listed_by, **scope)
     except ScanIncompleteError as exc:
         error = SubmissionUnknownError(
             f"clone of {source_id}: its answer was lost and the search for its token did "
@@ -339,12 +221,12 @@ async def _lookup(
             source_id=source_id,
             token=token,
         )
-        raise error from exc
+        raise error from exc.__cause__
     return None if found is None else JobCreated(id=found)
 
 
 async def find_clone(
     index: TokenIndex, token: str, since: datetime, source_id: str
 ) -> JobCreated | None:
-    """The clone an earlier run made with `token`, None if absent; unknown is raised."""
-    return await _lookup(index, token, since, {}, source_id, None)
+    """The clone an earlier run made with `token` (sent at `since`), None if absent; else raised."""
+    return await _lookup(index, token, since, {}, source_id, None, since, index.sleep)

@@ -2,18 +2,20 @@
 
 Every `jobs.wait()` registers a watch here. A single background task polls the due watches
 with `GET /jobs?ids=...` (up to CHUNK_IDS ids per request), so 10,000 awaited jobs cost
-about 100 requests per round instead of 10,000. A server that ignores `ids` is detected
-and polled one job per request instead. The poller is handed its operations, retry
-policy, retry budget, clock and sleep; it never sees the client.
+about 100 requests per round instead of 10,000; a server that ignores `ids` is polled one
+job per request. The poller is handed its operations, retry policy and budget, clock,
+sleep and `pause` (the rate limiter's); it never sees the client.
+
+A wait ends only by its job ending, its deadline, a terminal error or cancellation. A
+429's Retry-After, however long, pauses every poll and (through `pause`) every request.
+Polls run on their own tasks, so a slow poll never delays a deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import heapq
 import inspect
-import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
@@ -22,8 +24,16 @@ from .._core import defaults as d
 from .._core.retry import RetryBudget, RetryPolicy, is_retryable
 from .._core.serde import load_job
 from .._models.jobs import Job, check_job_id, is_terminal
-from ..errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
+from ..errors import (
+    IonQError,
+    NotFoundError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    WaitTimeoutError,
+)
 from .poll_policy import DEFAULT_POLL, PollPolicy
+from .schedule import Schedule
 from .watch import OnStatus, Watch, resolve, resolve_after, unique
 
 __all__ = [
@@ -39,6 +49,7 @@ __all__ = [
 logger = logging.getLogger("ionq_async")
 
 Sleep = Callable[[float], Awaitable[None]]
+Pause = Callable[[float], None]
 
 
 class PollOperations(Protocol):
@@ -62,19 +73,23 @@ class Poller:
         budget: RetryBudget | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Sleep | None = None,
+        pause: Pause | None = None,
+        not_found_grace: float = d.NOT_FOUND_GRACE,
     ) -> None:
         self._ops = ops
+        self._pause = pause
+        self._grace = not_found_grace
         self._retry = retry
         self._budget = budget
         self._loop = asyncio.get_running_loop()
         self._clock = clock or self._loop.time
         self._sleep = sleep or asyncio.sleep
         self._by_job: dict[str, list[Watch]] = {}
-        self._heap: list[tuple[float, int, Watch]] = []
-        self._deadlines: list[tuple[float, int, Watch]] = []
-        self._seq = itertools.count()
+        self._schedule = Schedule()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
+        self._rounds: set[asyncio.Task[None]] = set()
         self._batched = True
         self._background: set[asyncio.Task[Any]] = set()
         self._callbacks: set[asyncio.Task[Any]] = set()
@@ -114,10 +129,10 @@ class Poller:
             now + policy.spread(policy.initial),
         )
         self._by_job.setdefault(job_id, []).append(w)
-        self._push(w)
+        self._schedule.push(w)
         if timeout is not None:
-            w.deadline = now + timeout
-            heapq.heappush(self._deadlines, (w.deadline, next(self._seq), w))
+            w.timeout, w.deadline = timeout, now + timeout
+            self._schedule.add_deadline(w)
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run(), name="ionq_async-poller")
         else:
@@ -131,12 +146,15 @@ class Poller:
             w.future.cancel()
 
     def _forget(self, w: Watch) -> None:
+        if w.done:
+            return
         w.done = True
         watches = self._by_job.get(w.job_id)
         if watches is not None and w in watches:
             watches.remove(w)
             if not watches:
                 del self._by_job[w.job_id]
+        self._schedule.ended(1, live=len(self._by_job))
 
     def spawn(self, coro: Any) -> None:
         """Run a fire-and-forget coroutine that `close()` will still await."""
@@ -150,6 +168,9 @@ class Poller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for task in list(self._rounds):
+            task.cancel()
+        await asyncio.gather(*self._rounds, return_exceptions=True)
         for task in list(self._callbacks):
             task.cancel()
         for watches in list(self._by_job.values()):
@@ -158,57 +179,27 @@ class Poller:
                     w.future.set_exception(IonQError("the client was closed while waiting"))
                     w.future.exception()
         self._by_job.clear()
-        self._heap.clear()
-        self._deadlines.clear()
+        self._schedule.clear()
         if self._background or self._callbacks:
             await asyncio.gather(*self._background, *self._callbacks, return_exceptions=True)
-
-    def _push(self, w: Watch) -> None:
-        heapq.heappush(self._heap, (w.due, next(self._seq), w))
-
-    def _take_due(self, now: float) -> list[str]:
-        """Pop the watches due now (or nearly), return their distinct job ids."""
-        ids: dict[str, None] = {}
-        while self._heap:
-            due, _, w = self._heap[0]
-            if w.done or due != w.due:
-                heapq.heappop(self._heap)
-                continue
-            if due > now + d.COALESCE * w.interval:
-                break
-            heapq.heappop(self._heap)
-            ids[w.job_id] = None
-        return list(ids)
-
-    def _expire(self, now: float) -> float | None:
-        """Time out the watches past their deadline; return the next deadline."""
-        while self._deadlines:
-            deadline, _, w = self._deadlines[0]
-            if w.done:
-                heapq.heappop(self._deadlines)
-                continue
-            if deadline > now:
-                return deadline
-            heapq.heappop(self._deadlines)
-            timeout = deadline - w.started
-            self._finish(w, error=WaitTimeoutError(w.job_id, timeout=timeout, job=w.last))
-        return None
 
     async def _run(self) -> None:
         while self._by_job:
             now = self._clock()
-            next_deadline = self._expire(now)
-            due = self._take_due(now)
+            expired, next_deadline = self._schedule.expired(now)
+            for w in expired:
+                late = WaitTimeoutError(w.job_id, timeout=w.timeout or 0.0, job=w.last)
+                self._finish(w, error=late)
+            due = self._schedule.take_due(now)
             if due:
-                await self._poll(due)
-                continue
+                self._start_round(due)
             if not self._by_job:
                 break
-            times = [t for t in (self._heap[0][0] if self._heap else None, next_deadline) if t]
+            times = [t for t in (self._schedule.next_due(), next_deadline) if t is not None]
             await self._idle(max(0.0, min(times) - now) if times else None)
 
     async def _idle(self, delay: float | None) -> None:
-        """Sleep until `delay` has passed or a new watch arrives."""
+        """Sleep until `delay` has passed, a new watch arrives or a poll ends."""
         self._wake.clear()
         waker = self._loop.create_task(self._wake.wait())
         tasks: set[asyncio.Future[Any]] = {waker}
@@ -220,24 +211,34 @@ class Poller:
             for task in tasks:
                 task.cancel()
 
-    async def _poll(self, job_ids: list[str]) -> None:
+    def _start_round(self, job_ids: list[str]) -> None:
+        """Poll `job_ids` in chunks, each on its own task (the loop keeps timing deadlines)."""
         self.job_polls += len(job_ids)
-        gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
-
-        async def one_chunk(chunk: list[str]) -> None:
-            async with gate:
-                try:
-                    await self._poll_chunk(chunk)
-                except Exception as exc:
-                    logger.exception("polling failed unexpectedly; failing its waiters")
-                    for job_id in chunk:
-                        for w in list(self._by_job.get(job_id, ())):
-                            self._finish(w, error=exc)
-
         size = d.CHUNK_IDS
-        async with asyncio.TaskGroup() as tg:
-            for i in range(0, len(job_ids), size):
-                tg.create_task(one_chunk(job_ids[i : i + size]))
+        for i in range(0, len(job_ids), size):
+            task = self._loop.create_task(self._one_chunk(job_ids[i : i + size]))
+            self._rounds.add(task)
+            task.add_done_callback(self._round_done)
+
+    def _round_done(self, task: asyncio.Task[None]) -> None:
+        self._rounds.discard(task)
+        self._wake.set()
+
+    async def _one_chunk(self, chunk: list[str]) -> None:
+        async with self._gate:
+            now = self._clock()
+            if now < self._schedule.paused_until:
+                for job_id in chunk:
+                    for w in list(self._by_job.get(job_id, ())):
+                        self._schedule.reschedule(w, now)
+                return
+            try:
+                await self._poll_chunk(chunk)
+            except Exception as exc:
+                logger.exception("polling failed unexpectedly; failing its waiters")
+                for job_id in chunk:
+                    for w in list(self._by_job.get(job_id, ())):
+                        self._finish(w, error=exc)
 
     async def _poll_chunk(self, chunk: list[str]) -> None:
         if self._batched and len(chunk) > 1:
@@ -271,21 +272,33 @@ class Poller:
     def _failed(self, job_ids: list[str], error: IonQError) -> None:
         """A poll failed after the retry policy: poll again later, or give the waiters the error.
 
-        A 404 soon after a watch starts is "not listed yet". An outage (a retryable error)
-        is polled through while the client's retry budget pays for it, once per chunk. An
-        answer of the wrong shape, or any other error, ends the waits.
+        A 429 is waited out: its Retry-After, however long, pauses every poll. A 404 soon
+        after a watch starts is "not listed yet". An outage (a retryable error) is polled
+        through while the client's retry budget pays for it, once per chunk, no sooner
+        than its Retry-After. An answer of the wrong shape, or any other error, ends the waits.
         """
         now = self._clock()
+        after = error.retry_after if isinstance(error, RateLimitError | ServerError) else None
+        if isinstance(error, RateLimitError):
+            if after and self._schedule.pause(now + after):
+                logger.warning("rate limited while polling; polls wait %.1f s as asked", after)
+                if self._pause is not None:
+                    self._pause(after)
+            for job_id in job_ids:
+                for w in list(self._by_job.get(job_id, ())):
+                    self._schedule.reschedule(w, now)
+            return
         outage = not isinstance(error, ResponseValidationError) and is_retryable(
             error, "GET", self._retry
         )
         keep = outage and (self._budget is None or self._budget.try_spend(error))
+        later = now + after if after else None
         for job_id in job_ids:
             for w in list(self._by_job.get(job_id, ())):
-                grace = isinstance(error, NotFoundError) and now - w.started < d.NOT_FOUND_GRACE
+                grace = isinstance(error, NotFoundError) and now - w.started < self._grace
                 if grace or keep:
                     logger.debug("poll of job %s failed (%s); will poll again", job_id, error)
-                    self._reschedule(w, now)
+                    self._schedule.reschedule(w, now, later)
                 else:
                     self._finish(w, error=error)
 
@@ -309,7 +322,7 @@ class Poller:
                 w.last is not None and w.last.status == status for w in watches
             ):
                 for w in watches:
-                    self._reschedule(w, now)
+                    self._schedule.reschedule(w, now)
                 continue
             try:
                 job = load_job(raw)
@@ -329,6 +342,7 @@ class Poller:
                 w.last = job
                 if not w.future.done():
                     w.future.set_result(job)
+            self._schedule.ended(len(watches), live=len(self._by_job))
             return
         now = self._clock()
         for w in list(watches):
@@ -341,7 +355,7 @@ class Poller:
             if job.is_terminal:
                 self._finish(w, job=job)
             else:
-                self._reschedule(w, now)
+                self._schedule.reschedule(w, now)
 
     def _call(self, w: Watch, job: Job) -> None:
         """Run `w.on_status(job)`; an awaitable result runs on its own task.
@@ -371,11 +385,6 @@ class Poller:
         logger.error("on_status raised for job %s", w.job_id, exc_info=error)
         self._forget(w)
         resolve(w.future, None, error)
-
-    def _reschedule(self, w: Watch, now: float) -> None:
-        w.interval = w.policy.next_interval(w.interval)
-        w.due = now + w.policy.spread(w.interval)
-        self._push(w)
 
     def _finish(
         self, w: Watch, *, job: Job | None = None, error: BaseException | None = None

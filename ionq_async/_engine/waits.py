@@ -31,20 +31,14 @@ async def wait(
     with the last job seen. `on_status(job)` is called on every status change. With
     `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
     """
-    watch = poller.watch(job_id, poll or DEFAULT_POLL, on_status)
+    # The deadline is the poller's, on its clock: it fires on time whatever the poll interval.
+    watch = poller.watch(job_id, poll or DEFAULT_POLL, on_status, timeout=timeout)
     try:
-        if timeout is None:
-            job = await watch.future
-        else:
-            async with asyncio.timeout(timeout) as scope:
-                job = await watch.future
-    except TimeoutError:
-        poller.unwatch(watch)
-        if timeout is None or not scope.expired():
-            raise
+        job = await watch.future
+    except WaitTimeoutError:
         if cancel_on_timeout:
             await cancel(job_id)
-        raise WaitTimeoutError(job_id, timeout=timeout or 0.0, job=watch.last) from None
+        raise
     except asyncio.CancelledError:
         poller.unwatch(watch)
         if cancel_on_timeout:
@@ -70,19 +64,14 @@ async def wait_many(
     """
     policy = poll or DEFAULT_POLL
     ready: asyncio.Queue[asyncio.Future[Job]] = asyncio.Queue()
-    watches = [poller.watch(job_id, policy, on_status) for job_id in ids]
+    # Every watch shares one deadline on the poller's clock; the first job still unfinished
+    # (in `ids` order) is expired first, so its WaitTimeoutError is the one raised.
+    watches = [poller.watch(job_id, policy, on_status, timeout=timeout) for job_id in ids]
     for w in watches:
         w.future.add_done_callback(ready.put_nowait)
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
     try:
         for _ in watches:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    future = await ready.get()
-            except TimeoutError:
-                late = next(w for w in watches if not w.future.done())
-                raise WaitTimeoutError(late.job_id, timeout=timeout or 0.0, job=late.last) from None
+            future = await ready.get()
             yield outcome(future.result(), raise_on_failure)
     finally:
         for w in watches:

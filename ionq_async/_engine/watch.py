@@ -28,6 +28,7 @@ class Watch:
     interval: float
     due: float
     deadline: float | None = None
+    timeout: float | None = None
     last: Job | None = None
     done: bool = False
     callbacks: list[asyncio.Future[Any]] | None = None

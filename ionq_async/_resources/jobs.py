@@ -11,6 +11,7 @@ import attrs
 from .._batch.estimate import RerunEstimate, estimate_rerun
 from .._batch.run import Engines, rerun, rerun_all
 from .._batch.types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
+from .._core import defaults as d
 from .._core.estimates import estimate_params, load_estimate
 from .._core.http import RequestPath
 from .._core.operations import JobOperations
@@ -61,8 +62,9 @@ def _clone_request(request: CloneRequest | None, fields: Mapping[str, Any]) -> C
 class Jobs:
     """Job operations of one AsyncIonQ client (`client.jobs`)."""
 
-    def __init__(self, http: RequestPath) -> None:
+    def __init__(self, http: RequestPath, *, listing_lag: float = d.NOT_FOUND_GRACE) -> None:
         self._http = http
+        self._listing_lag = listing_lag
         self._ops = JobOperations(http)
         self._poller: Poller | None = None
         self._token_index: TokenIndex | None = None
@@ -72,7 +74,7 @@ class Jobs:
     def token_index(self) -> TokenIndex:
         """Finds idempotent clones by their client token (shared by every call)."""
         if self._token_index is None:
-            self._token_index = TokenIndex(self._ops)
+            self._token_index = TokenIndex(self._ops, listing_lag=self._listing_lag)
         return self._token_index
 
     @property
@@ -81,7 +83,13 @@ class Jobs:
         if self._poller is None:
             if self._closed:
                 raise RuntimeError("the client is closed; create a new AsyncIonQ")
-            self._poller = Poller(self._ops, retry=self._http.retry, budget=self._http.budget)
+            self._poller = Poller(
+                self._ops,
+                retry=self._http.retry,
+                budget=self._http.budget,
+                pause=self._http.limiter.pause,
+                not_found_grace=self._listing_lag,
+            )
         return self._poller
 
     async def _close(self) -> None:
