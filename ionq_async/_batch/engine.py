@@ -125,6 +125,8 @@ class Rerun:
             skipped=c["skipped"],
             spent=None if self.guard is None else self.guard.committed,
             max_cost=None if self.guard is None else self.guard.max_cost,
+            campaign_spent=None if self.guard is None else self.guard.campaign,
+            cost_ratio=None if self.guard is None else self.guard.ratio,
         )
 
     def progress(self) -> None:
@@ -300,14 +302,19 @@ class Rerun:
     async def _priced(self, outcome: RerunOutcome) -> RerunOutcome:
         """The outcome with its clone's actual cost, settled in the spend guard."""
         if self.guard is None or outcome.job_id is None or not self.guard.holds(outcome.source_id):
-            return outcome  # not cloned by this run: an earlier run's spend
+            return outcome  # no clone, or its cost is already known
         try:
             cost = (await self.ops.cost(outcome.job_id, retry=self.retry)).cost
         except IonQError as exc:
             logger.warning("could not read the cost of job %s: %s", outcome.job_id, exc)
             cost = None
         actual = None if cost is None else cost.value
-        self.guard.settle(outcome.source_id, actual)
+        ratio = self.guard.settle(outcome.source_id, actual)
+        if ratio is not None and self.journal is not None:
+            try:
+                await self.journal.learned_ratio(ratio)
+            except sqlite3.Error:
+                logger.exception("could not journal the cost ratio %.2f", ratio)
         return attrs.evolve(outcome, cost=actual)
 
     def _stop_waiting(self) -> None:
@@ -335,6 +342,7 @@ class Rerun:
                     outcome.status,
                     job_id=outcome.job_id,
                     error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
+                    cost=outcome.cost,
                 )
             except sqlite3.Error:
                 logger.exception("could not journal the end of %s", outcome.source_id)
@@ -368,9 +376,10 @@ class Rerun:
         A `token` from the journal (a complete scan found no job with it) is sent again.
         """
         journal = self.journal
+        price = None if self.guard is None else self.guard.estimate_of(source_id)
         if not self.options.idempotent and token is None:
             if journal is not None:
-                await journal.intent(source_id, None, attempt)
+                await journal.intent(source_id, None, attempt, estimate=price)
             created = await self.ops.post_clone(source_id, self.body, retry=self.retry)
         else:
             metadata = None
@@ -382,7 +391,7 @@ class Rerun:
             fresh = token is None
             token = token or new_token()
             if journal is not None and fresh:
-                await journal.intent(source_id, token, attempt)
+                await journal.intent(source_id, token, attempt, estimate=price)
             created = await clone_idempotent(
                 self.ops,
                 source_id,
