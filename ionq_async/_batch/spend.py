@@ -16,7 +16,7 @@ from typing import Literal
 from attrs import field, frozen
 
 from .estimate import RerunEstimate
-from .journal import JournalEntry
+from .journal import Journal, JournalEntry
 from .resume import journaled_end
 
 __all__ = ["Campaign", "SpendGuard", "SpendPlan", "drift_of", "may_clone"]
@@ -78,6 +78,11 @@ class Campaign:
     def pending(self, source_ids: Iterable[str]) -> list[str]:
         """The sources a run may clone: those this journal has not finished or cloned."""
         return [s for s in source_ids if may_clone(self.entries.get(s))]
+
+    @classmethod
+    async def read(cls, journal: Journal) -> Campaign:
+        """What an open journal records."""
+        return cls(entries=await journal.load(), ratio=await journal.cost_ratio())
 
 
 Refusal = Literal["incomplete", "over"]
