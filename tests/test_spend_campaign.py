@@ -23,7 +23,7 @@ from aiohttp import web
 from ionq_async import BudgetExceededError, PollPolicy, RerunProgress
 from ionq_async._batch.journal import Journal
 from ionq_async._batch.spend import SpendGuard
-from ionq_async.testing import FakeIonQ, job_cost
+from ionq_async.testing import FakeIonQ, Fate, job_cost
 
 POLL = PollPolicy(initial=0.02, factor=1.5, max_interval=0.1, jitter=0.0)
 QPU = "qpu.forte-1"
@@ -300,3 +300,23 @@ async def test_a_ratio_below_one_never_prices_under_the_estimate() -> None:
     assert guard.settle("b", 30.0) == pytest.approx(3.0)
     assert guard.settle("b", 30.0) is None, "a clone is settled once"
     assert guard.campaign == pytest.approx(35.0)
+
+
+async def test_a_clone_run_again_is_priced_against_one_estimate(fake: FakeIonQ) -> None:
+    ids = sources(fake, 4)
+    each = price(fake, ids[0])
+    flaked: set[str] = set()
+
+    def flaky_once(job: Any) -> Any:
+        if job.cloned_from and job.cloned_from not in flaked:
+            flaked.add(job.cloned_from)
+            return Fate.failed("QuantumComputerError", "recalibrated")
+        return None
+
+    fake.fate_for = flaky_once
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all(ids, poll=POLL, max_cost=100 * each, retry_failed=1)
+    assert report.counts["completed"] == 4
+    assert all(len(fake.clones_of(i)) == 2 for i in ids)
+    assert report.cost_ratio == pytest.approx(1.0), "billed as estimated: no drift"
+    assert report.actual_cost == pytest.approx(4 * each)

@@ -7,6 +7,6 @@ A map, in the order a batch meets them:
 - `run`: the entry points `rerun()` / `rerun_all()`: open the journal, drive the engine.
 - `journal`: the SQLite record that makes a batch resumable; `resume`: what an entry means.
 - `prefetch`: fresh sources read ahead in chunks; `records`: what is kept per source in flight.
-- `spend`: the budget guard (`max_cost`).
+- `spend`: the budget (`max_cost`): of the campaign with a journal, priced at the drift seen.
 - `engine`: the driver itself: workers that clone, the poller that awaits, one outcome each.
 """

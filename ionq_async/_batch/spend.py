@@ -268,9 +268,10 @@ class SpendGuard:
         else:
             self.actual[source_id] = self.actual.get(source_id, 0.0) + cost
             self.actual_total += cost
-        if actual is None or held <= 0:
+        basis = held if earlier else self.prices.get(source_id, held)  # one clone's estimate
+        if actual is None or basis <= 0:
             return None
-        return self.learn(actual / held, source_id)
+        return self.learn(actual / basis, source_id)
 
     def learn(self, ratio: float, source_id: str | None = None) -> float | None:
         """Take in an actual/estimate ratio; return it if it is the largest seen, else None."""
