@@ -20,7 +20,7 @@ import pytest
 from _proxy import Proxy
 from aiohttp import web
 
-from ionq_async import BudgetExceededError, PollPolicy, RerunProgress
+from ionq_async import BudgetExceededError, PollPolicy, RerunProgress, RetryPolicy
 from ionq_async._batch.journal import Journal
 from ionq_async._batch.spend import SpendGuard
 from ionq_async.testing import FakeIonQ, Fate, job_cost
@@ -320,3 +320,56 @@ async def test_a_clone_run_again_is_priced_against_one_estimate(fake: FakeIonQ) 
     assert all(len(fake.clones_of(i)) == 2 for i in ids)
     assert report.cost_ratio == pytest.approx(1.0), "billed as estimated: no drift"
     assert report.actual_cost == pytest.approx(4 * each)
+
+
+async def test_unread_costs_count_as_estimates_and_a_resume_reads_them(
+    fake: FakeIonQ, tmp_path: Path
+) -> None:
+    ids = sources(fake, 6)
+    each = price(fake, ids[0])
+    journal = tmp_path / "unread.sqlite"
+
+    def broken_costs(request: web.Request, status: int, body: bytes) -> tuple[int, bytes] | None:
+        if request.path.endswith("/cost"):
+            return 200, b'{"cost": {"value": "lots", "unit": "usd"}}'  # unreadable
+        return None
+
+    async with (
+        Proxy(fake, broken_costs) as proxy,
+        proxy.client(rate_limit=None, retry=RetryPolicy.none()) as client,
+    ):
+        first = await client.jobs.rerun_all(ids[:3], poll=POLL, max_cost=3 * each, journal=journal)
+    assert first.counts["completed"] == 3
+    assert first.campaign_cost == pytest.approx(3 * each), "no bill read: estimates count"
+    async with Journal(journal) as book:
+        assert all(e.cost is None for e in (await book.load()).values())
+    cost_reads = sum(1 for r in fake.requests if r.path.endswith("/cost"))
+    async with fake.client(rate_limit=None) as client:
+        second = await client.jobs.rerun_all(
+            ids, poll=POLL, max_cost=6 * each, journal=journal, over_budget="partial"
+        )
+    assert second.counts["completed"] == 6
+    reads = sum(1 for r in fake.requests if r.path.endswith("/cost")) - cost_reads
+    assert reads == 6, "the three earlier clones are priced by the resume, once each"
+    assert second.campaign_cost == pytest.approx(6 * each)
+    async with Journal(journal) as book:
+        assert all(e.cost == pytest.approx(each) for e in (await book.load()).values())
+
+
+async def test_a_given_estimate_is_used_and_must_cover_the_sources(fake: FakeIonQ) -> None:
+    ids = sources(fake, 6)
+    each = price(fake, ids[0])
+    async with fake.client(rate_limit=None) as client:
+        half = await client.jobs.estimate_rerun(ids[:3])
+        before = len(fake.requests)
+        with pytest.raises(BudgetExceededError, match="3 of 6 sources could not be estimated"):
+            await client.jobs.rerun_all(ids, poll=POLL, max_cost=10 * each, estimate=half)
+        assert not [r for r in fake.requests[before:] if "estimate" in r.path]
+        report = await client.jobs.rerun_all(
+            ids, poll=POLL, max_cost=10 * each, estimate=half, allow_incomplete_estimate=True
+        )
+        with pytest.raises(TypeError, match="estimate must be a RerunEstimate"):
+            await client.jobs.rerun_all(ids, max_cost=1, estimate="cheap")  # type: ignore[typeddict-item]
+    assert report.counts["completed"] == 3 and report.counts["skipped"] == 3
+    assert report.estimated_cost == pytest.approx(3 * each)
+    assert not [r for r in fake.requests[before:] if "estimate" in r.path], "never estimated"
