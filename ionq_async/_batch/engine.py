@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-import attrs
-
 from .._core import defaults as d
 from .._core.retry import RetryBudget, RetryPolicy
 from .._core.serde import load_metadata
@@ -43,7 +41,7 @@ from .resume import (
     skipped,
     untokened,
 )
-from .spend import SpendGuard
+from .spend import SpendGuard, priced
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
 
 __all__ = ["BatchOperations", "Rerun"]
@@ -299,24 +297,6 @@ class Rerun:
             return
         self._settle(w.ended(str(job.status), job=job))
 
-    async def _priced(self, outcome: RerunOutcome) -> RerunOutcome:
-        """The outcome with its clone's actual cost, settled in the spend guard."""
-        if self.guard is None or outcome.job_id is None or not self.guard.holds(outcome.source_id):
-            return outcome  # no clone, or its cost is already known
-        try:
-            cost = (await self.ops.cost(outcome.job_id, retry=self.retry)).cost
-        except IonQError as exc:
-            logger.warning("could not read the cost of job %s: %s", outcome.job_id, exc)
-            cost = None
-        actual = None if cost is None else cost.value
-        ratio = self.guard.settle(outcome.source_id, actual)
-        if ratio is not None and self.journal is not None:
-            try:
-                await self.journal.learned_ratio(ratio)
-            except sqlite3.Error:
-                logger.exception("could not journal the cost ratio %.2f", ratio)
-        return attrs.evolve(outcome, cost=actual)
-
     def _stop_waiting(self) -> None:
         """Forget every clone still awaited (the batch ended early)."""
         waiting, self._waiting = self._waiting, {}
@@ -332,8 +312,8 @@ class Rerun:
 
     async def _finish(self, outcome: RerunOutcome) -> None:
         """Price the clone (if tracking spend), journal the outcome (if journaling), emit it."""
-        if outcome.status in ("completed", "failed", "canceled"):
-            outcome = await self._priced(outcome)
+        if outcome.status in ("completed", "failed", "canceled") and self.guard is not None:
+            outcome = await priced(self.ops, self.guard, self.journal, outcome, self.retry)
         if self.journal is not None:
             error = outcome.error
             try:

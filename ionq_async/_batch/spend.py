@@ -1,25 +1,27 @@
-"""A campaign's spend against its budget: earlier runs' spend, estimates, actual costs, drift.
+"""A run's spend against its budget, clone by clone: prices, actual costs, drift.
 
-With a journal, `max_cost` is the budget of the whole campaign: every run on that journal
-spends from it. Spend is actual costs where known and, for clones not billed yet, IonQ's
-estimate times the drift: the largest actual/estimate ratio the campaign has seen (never
-below 1), so that once IonQ bills more than it estimated, every later admission is priced
-at that ratio.
+Spend is actual costs where known and, for clones not billed yet, IonQ's estimate times
+the drift: the largest actual/estimate ratio the campaign has seen (never below 1), so
+that once IonQ bills more than it estimated, every later admission is priced at that ratio.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Literal
+import sqlite3
+from collections.abc import Mapping
+from typing import Protocol
 
-from attrs import field, frozen
+import attrs
 
+from .._core.retry import RetryPolicy
+from .._models.jobs import JobCost
+from ..errors import IonQError
 from .estimate import RerunEstimate
-from .journal import Journal, JournalEntry
-from .resume import journaled_end
+from .journal import Journal
+from .types import RerunOutcome
 
-__all__ = ["Campaign", "SpendGuard", "SpendPlan", "drift_of", "may_clone"]
+__all__ = ["CostOperations", "SpendGuard", "drift_of", "priced"]
 
 logger = logging.getLogger("ionq_async.batch")
 
@@ -29,140 +31,6 @@ _EPSILON = 1e-9
 def drift_of(ratio: float | None) -> float:
     """What an estimate is multiplied by: the largest actual/estimate ratio seen, at least 1."""
     return 1.0 if ratio is None else max(1.0, ratio)
-
-
-def may_clone(entry: JournalEntry | None) -> bool:
-    """Whether a source may need a new clone in this run (not finished, no clone known)."""
-    return entry is None or (journaled_end(entry) is None and entry.job_id is None)
-
-
-def _unbilled(entry: JournalEntry) -> bool:
-    """True if the entry's clone may exist and its actual cost is not known."""
-    if entry.cost is not None or entry.estimate is None:
-        return False
-    return entry.job_id is not None or entry.status in (None, "ambiguous")
-
-
-@frozen(kw_only=True)
-class Campaign:
-    """What a journal records of the runs before this one: their spend and the drift seen."""
-
-    entries: Mapping[str, JournalEntry] = field(factory=dict)
-    ratio: float | None = None
-    """The largest actual/estimate ratio the campaign has seen (None: no actual cost yet)."""
-
-    @property
-    def billed(self) -> float:
-        """Actual costs recorded."""
-        return sum(e.cost for e in self.entries.values() if e.cost is not None)
-
-    @property
-    def unbilled(self) -> dict[str, float]:
-        """Estimates of clones that may exist and were not billed yet, by source."""
-        return {s: e.estimate for s, e in self.entries.items() if _unbilled(e) and e.estimate}
-
-    @property
-    def unpriced(self) -> dict[str, str]:
-        """Clones an older journal recorded without any cost: job id by source."""
-        return {
-            s: e.job_id
-            for s, e in self.entries.items()
-            if e.job_id is not None and e.cost is None and e.estimate is None
-        }
-
-    @property
-    def spent(self) -> float:
-        """Earlier runs' spend: actual costs where known, estimates times the drift otherwise."""
-        return self.billed + sum(self.unbilled.values()) * drift_of(self.ratio)
-
-    def pending(self, source_ids: Iterable[str]) -> list[str]:
-        """The sources a run may clone: those this journal has not finished or cloned."""
-        return [s for s in source_ids if may_clone(self.entries.get(s))]
-
-    @classmethod
-    async def read(cls, journal: Journal) -> Campaign:
-        """What an open journal records."""
-        return cls(entries=await journal.load(), ratio=await journal.cost_ratio())
-
-
-Refusal = Literal["incomplete", "over"]
-
-
-@frozen(kw_only=True)
-class SpendPlan:
-    """A run's budget before its first clone: the prices of what it may clone, and the campaign.
-
-    `prices` are IonQ's estimates of the sources this run may clone; `unestimated` those of
-    them without one. The run's sources are priced at `cost` (the estimates times the
-    drift); with what earlier runs spent, that is checked against `max_cost`.
-    """
-
-    estimate: RerunEstimate
-    prices: Mapping[str, float]
-    unestimated: tuple[str, ...]
-    max_cost: float
-    unit: str
-    campaign: Campaign = field(factory=Campaign)
-
-    @classmethod
-    def of(
-        cls,
-        estimate: RerunEstimate,
-        pending: Iterable[str],
-        max_cost: float,
-        campaign: Campaign | None = None,
-    ) -> SpendPlan:
-        """The plan of a run that may clone `pending`, priced by `estimate`."""
-        priced = {e.source_id: e.cost.value for e in estimate.estimates}
-        todo = list(dict.fromkeys(pending))
-        return cls(
-            estimate=estimate,
-            prices={s: priced[s] for s in todo if s in priced},
-            unestimated=tuple(s for s in todo if s not in priced),
-            max_cost=max_cost,
-            unit=estimate.total.unit,
-            campaign=campaign or Campaign(),
-        )
-
-    @property
-    def drift(self) -> float:
-        return drift_of(self.campaign.ratio)
-
-    @property
-    def estimated(self) -> float:
-        """IonQ's estimate of the sources this run may clone."""
-        return sum(self.prices.values())
-
-    @property
-    def cost(self) -> float:
-        """What this run's sources are priced at: their estimates times the drift."""
-        return self.estimated * self.drift
-
-    @property
-    def earlier(self) -> float:
-        """What earlier runs on the journal spent."""
-        return self.campaign.spent
-
-    @property
-    def left(self) -> float:
-        """The budget this run may still spend."""
-        return max(0.0, self.max_cost - self.earlier)
-
-    def refusal(self, *, partial: bool, allow_incomplete: bool) -> Refusal | None:
-        """Why the run must not start ("incomplete" estimate, "over" budget), or None."""
-        if self.unestimated and not allow_incomplete:
-            return "incomplete"
-        if not partial and self.earlier + self.cost > self.max_cost + _EPSILON:
-            return "over"
-        return None
-
-    def guard(self) -> SpendGuard:
-        """The guard that holds the run to this plan, clone by clone."""
-        guard = SpendGuard(
-            self.prices, max_cost=self.max_cost, unit=self.unit, campaign=self.campaign
-        )
-        guard.estimate = self.estimate
-        return guard
 
 
 class SpendGuard:
@@ -180,20 +48,23 @@ class SpendGuard:
         *,
         max_cost: float | None,
         unit: str | None,
-        campaign: Campaign | None = None,
+        ratio: float | None = None,
+        billed: float = 0.0,
+        unbilled: Mapping[str, float] | None = None,
     ) -> None:
-        campaign = campaign or Campaign()
         self.prices = dict(prices)
         self.max_cost = max_cost
         self.unit = unit
         self.estimated_total = sum(self.prices.values())
         """The estimate of every source this run may clone."""
-        self.ratio = campaign.ratio
+        self.ratio = ratio
+        """The largest actual/estimate ratio the campaign has seen."""
         self._held: dict[str, float] = {}
         self._held_total = 0.0
-        self._earlier: dict[str, float] = campaign.unbilled
+        self._earlier = dict(unbilled or {})
+        """Estimates of earlier runs' clones not billed yet, by source."""
         self._earlier_total = sum(self._earlier.values())
-        self.earlier_billed = campaign.billed
+        self.earlier_billed = billed
         self.actual: dict[str, float] = {}
         self.actual_total = 0.0
         self.estimate: RerunEstimate | None = None
@@ -286,3 +157,34 @@ class SpendGuard:
                 ratio,
             )
         return ratio
+
+
+class CostOperations(Protocol):
+    """What pricing a clone needs: its cost."""
+
+    async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost: ...
+
+
+async def priced(
+    ops: CostOperations,
+    guard: SpendGuard,
+    journal: Journal | None,
+    outcome: RerunOutcome,
+    retry: RetryPolicy,
+) -> RerunOutcome:
+    """The outcome with its clone's actual cost, settled in the guard (a new ratio journaled)."""
+    if outcome.job_id is None or not guard.holds(outcome.source_id):
+        return outcome  # no clone, or its cost is already known
+    try:
+        cost = (await ops.cost(outcome.job_id, retry=retry)).cost
+    except IonQError as exc:
+        logger.warning("could not read the cost of job %s: %s", outcome.job_id, exc)
+        cost = None
+    actual = None if cost is None else cost.value
+    ratio = guard.settle(outcome.source_id, actual)
+    if ratio is not None and journal is not None:
+        try:
+            await journal.learned_ratio(ratio)
+        except sqlite3.Error:
+            logger.exception("could not journal the cost ratio %.2f", ratio)
+    return attrs.evolve(outcome, cost=actual)

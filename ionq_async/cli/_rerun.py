@@ -33,7 +33,7 @@ from ._spend import check_spend_args, plan_budget, run_session, show_estimate
 
 if TYPE_CHECKING:
     from .. import AsyncIonQ, CloneRequest, RerunOutcome, RerunProgress
-    from .._batch.spend import SpendPlan
+    from .._batch.campaign import SpendPlan
     from ..testing import Fate
     from ..testing import Job as FakeJob
 

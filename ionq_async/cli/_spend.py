@@ -19,7 +19,7 @@ from ._base import EXIT_INCOMPLETE, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from .. import AsyncIonQ, CloneRequest, RerunEstimate
-    from .._batch.spend import Campaign, SpendPlan
+    from .._batch.campaign import Campaign, SpendPlan
 
 __all__ = [
     "check_spend_args",
@@ -75,8 +75,8 @@ def check_spend_args(args: argparse.Namespace) -> None:
 
 async def read_campaign(args: argparse.Namespace) -> Campaign:
     """What the journal of a ``--resume`` records of earlier runs (nothing for a new run)."""
+    from .._batch.campaign import Campaign
     from .._batch.journal import Journal
-    from .._batch.spend import Campaign
 
     if not args.resume:
         return Campaign()
@@ -130,8 +130,7 @@ async def _plan(
     request: CloneRequest | None,
 ) -> tuple[RerunEstimate, SpendPlan | None, int]:
     """The library's estimate of what this run may clone and, under ``--max-cost``, its plan."""
-    from .._batch.run import budget_in
-    from .._batch.spend import SpendPlan
+    from .._batch.campaign import SpendPlan, budget_in
 
     campaign = await read_campaign(args)
     todo = campaign.pending(sources)
