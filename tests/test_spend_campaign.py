@@ -241,6 +241,8 @@ async def test_the_ratio_is_journaled_and_prices_a_resume_from_its_first_admissi
     assert billed(fake, ids, 2.0) <= raised + 1e-6, "no overshoot once the ratio is known"
     assert second.campaign_cost == pytest.approx(billed(fake, ids, 2.0))
     assert second.cost_ratio == pytest.approx(2.0)
+    skipped = second.by_status("skipped")
+    assert skipped and all(f"({each:.2f} estimated x2.00)" in (o.reason or "") for o in skipped)
 
 
 async def test_a_refused_resume_names_the_drift(fake: FakeIonQ, tmp_path: Path) -> None:

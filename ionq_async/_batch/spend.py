@@ -98,8 +98,11 @@ class SpendGuard:
         price = estimate * self.drift
         committed = self.campaign
         if self.max_cost is not None and committed + price > self.max_cost + _EPSILON:
+            priced = f"{price:.2f} estimated"
+            if self.drift > 1:
+                priced = f"{price:.2f} ({estimate:.2f} estimated x{self.drift:.2f})"
             return (
-                f"over budget: {committed:.2f} committed + {price:.2f} estimated "
+                f"over budget: {committed:.2f} committed + {priced} "
                 f"> max_cost {self.max_cost:.2f} {self.unit or ''}".rstrip()
             )
         self._held[source_id] = self._held.get(source_id, 0.0) + estimate

@@ -196,14 +196,10 @@ async def plan_budget(
         f"{_sources(len(plan.prices))} · budget [bold]{_money(plan.max_cost, unit)}[/]"
     )
     if plan.earlier or plan.drift > 1:
+        drift = f" · priced at {plan.drift:.2f}x IonQ's estimates" if plan.drift > 1 else ""
         console.print(
             f"earlier runs on the journal spent [bold]{_money(plan.earlier, unit)}[/] · "
-            f"left [bold]{_money(plan.left, unit)}[/]"
-        )
-    if plan.drift > 1:
-        console.print(
-            f"[yellow]IonQ billed this campaign up to {plan.drift:.2f}x its estimates[/]: "
-            f"clones are priced at {plan.drift:.2f}x"
+            f"left [bold]{_money(plan.left, unit)}[/]{drift}"
         )
     return plan
 
