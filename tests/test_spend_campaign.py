@@ -375,3 +375,29 @@ async def test_a_given_estimate_is_used_and_must_cover_the_sources(fake: FakeIon
     assert report.counts["completed"] == 3 and report.counts["skipped"] == 3
     assert report.estimated_cost == pytest.approx(3 * each)
     assert not [r for r in fake.requests[before:] if "estimate" in r.path], "never estimated"
+
+
+async def test_an_unreadable_earlier_spend_refuses_unless_allowed(
+    fake: FakeIonQ, tmp_path: Path
+) -> None:
+    ids = sources(fake, 4)
+    each = price(fake, ids[0])
+    path = tmp_path / "unknown.sqlite"
+    async with fake.client(rate_limit=None) as client:
+        await client.jobs.rerun_all(ids[:2], poll=POLL, journal=path)  # no budget: no costs
+
+    def no_costs(request: web.Request, status: int, body: bytes) -> tuple[int, bytes] | None:
+        return (503, b'{"error": "down"}') if request.path.endswith("/cost") else None
+
+    async with (
+        Proxy(fake, no_costs) as proxy,
+        proxy.client(rate_limit=None, retry=RetryPolicy.none()) as client,
+    ):
+        posts = clone_posts(fake)
+        with pytest.raises(BudgetExceededError, match="cost of 2 clones earlier runs made"):
+            await client.jobs.rerun_all(ids, poll=POLL, max_cost=10 * each, journal=path)
+        assert clone_posts(fake) == posts
+        report = await client.jobs.rerun_all(
+            ids, poll=POLL, max_cost=10 * each, journal=path, allow_incomplete_estimate=True
+        )
+    assert report.counts["completed"] == 4 and clone_posts(fake) == posts + 2

@@ -188,7 +188,7 @@ async def spend_guard(
     campaign = Campaign()
     if book is not None:
         campaign = Campaign(entries=resume, ratio=await book.cost_ratio())
-        campaign = await _price_earlier(ops, retry, book, campaign, options.concurrency)
+        campaign = await _price_earlier(ops, retry, book, campaign, options)
     pending = [i for i in campaign.pending(ids) if is_id(i)]
     estimate = options.estimate
     if estimate is None:
@@ -211,9 +211,11 @@ async def spend_guard(
     return plan.guard()
 
 
-def budget_in(max_cost: Money | float | None, estimate: RerunEstimate) -> float:
+def budget_in(max_cost: Money | float | None, estimate: RerunEstimate | None) -> float:
     """`max_cost` as a number in the estimate's unit."""
     if isinstance(max_cost, Money):
+        if estimate is None:
+            return max_cost.value
         if max_cost.unit.lower() != estimate.total.unit.lower() and estimate.estimates:
             raise ValueError(
                 f"max_cost is in {max_cost.unit}, the estimate in {estimate.total.unit}"
@@ -245,14 +247,22 @@ def _refusal_message(plan: SpendPlan, refused: str) -> str:
 
 
 async def _price_earlier(
-    ops: BudgetOperations, retry: RetryPolicy, book: Journal, campaign: Campaign, concurrency: int
+    ops: BudgetOperations,
+    retry: RetryPolicy,
+    book: Journal,
+    campaign: Campaign,
+    options: RerunOptions,
 ) -> Campaign:
-    """Read once the costs of clones a journal recorded before it recorded costs."""
+    """Read once the costs of clones a journal recorded before it recorded costs.
+
+    A clone whose cost cannot be read leaves the campaign's spend unknown: the run is
+    refused before any clone, unless `allow_incomplete_estimate`.
+    """
     unpriced = campaign.unpriced
     if not unpriced:
         return campaign
     logger.info("reading the cost of %d clones the journal recorded without one", len(unpriced))
-    gate = asyncio.Semaphore(concurrency)
+    gate = asyncio.Semaphore(options.concurrency)
 
     async def price(source_id: str, job_id: str) -> tuple[str, JobCost | None]:
         async with gate:
@@ -263,14 +273,26 @@ async def _price_earlier(
                 return source_id, None
 
     entries = dict(campaign.entries)
+    ratio = campaign.ratio
+    unknown = 0
     for source_id, cost in await asyncio.gather(*(price(s, j) for s, j in unpriced.items())):
-        if cost is None:
+        estimate = None if cost is None or cost.estimated_cost is None else cost.estimated_cost
+        actual = None if cost is None or cost.cost is None else cost.cost
+        if actual is None and estimate is None:
+            unknown += 1
             continue
-        estimate = None if cost.estimated_cost is None else cost.estimated_cost.value
-        actual = None if cost.cost is None else cost.cost.value
-        if actual is None:
-            entries[source_id] = attrs.evolve(entries[source_id], estimate=estimate)
-            continue
-        await book.priced(source_id, actual, estimate)
-        entries[source_id] = attrs.evolve(entries[source_id], estimate=estimate, cost=actual)
-    return Campaign(entries=entries, ratio=campaign.ratio)
+        value = None if actual is None else actual.value
+        guess = None if estimate is None else estimate.value
+        await book.priced(source_id, value, guess)
+        entries[source_id] = attrs.evolve(entries[source_id], estimate=guess, cost=value)
+        if value is not None and guess and (ratio is None or value / guess > ratio):
+            ratio = value / guess
+            await book.learned_ratio(ratio)
+    if unknown and not options.allow_incomplete_estimate:
+        raise BudgetExceededError(
+            f"the cost of {unknown} clones earlier runs made could not be read, so the "
+            "campaign's spend is not known (allow_incomplete_estimate=True runs anyway); "
+            "no clone was sent",
+            max_cost=budget_in(options.max_cost, None),
+        )
+    return Campaign(entries=entries, ratio=ratio)

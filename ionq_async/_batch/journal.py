@@ -201,8 +201,8 @@ class Journal:
         """Record an actual/estimate cost ratio (the journal keeps the largest)."""
         await self._write(_RATIO, (ratio,))
 
-    async def priced(self, source_id: str, cost: float, estimate: float | None) -> None:
-        """Record the actual cost of a clone an earlier run made (and its estimate, if unknown)."""
+    async def priced(self, source_id: str, cost: float | None, estimate: float | None) -> None:
+        """Record what IonQ says a clone an earlier run made costs (its estimate, if unknown)."""
         await self._write(_PRICED, (estimate, cost, source_id))
 
     async def intent(
