@@ -7,13 +7,18 @@ completed source jobs; clones run 0.05 + 0.1 + 0.2 s of virtual time) and a fres
 process, so that the client's peak RSS (``ru_maxrss``) and CPU are its own. HTTP requests
 are counted by the emulator. ``rerun_all`` is run with ``idempotent=False`` and with the
 default ``idempotent=True``, and the streaming ``rerun(idempotent=False)`` with its outcomes
-counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults.
+counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults. The
+budgeted mode (``--kinds budget``) clones onto a priced QPU backend with ``max_cost=`` (large
+enough to admit every clone: every admission is still checked) and a ``journal=``: it
+estimates first (N/100 source reads and one estimate), reads the sources' metadata for the
+tokens, and reads each clone's actual cost (N ``GET /jobs/{id}/cost``).
 
 Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
 emulator's clone and GET throughput with raw aiohttp (64 in flight, 100 connections),
 measured on fresh emulators just before each run, at the run's size (at most --probe-n
 requests), so that each run's ratio compares two measurements of the same minute;
-requests_needed is N clones (plus N source GETs when idempotent), and first_poll = 1.0 s
+requests_needed is N clones (plus N/100 source reads when idempotent; under a budget also
+N/100 reads for the estimate and N cost GETs at the GET ceiling), and first_poll = 1.0 s
 is the first poll of the default PollPolicy, the earliest moment a 0.35 s job can be seen
 completed.
 """
@@ -48,7 +53,9 @@ KINDS = {
     "plain": "`rerun_all(idempotent=False)`",
     "idempotent": "`rerun_all()` (tokens)",
     "stream": "`rerun(idempotent=False)`, outcomes not kept",
+    "budget": "`rerun_all(backend=qpu, max_cost=, journal=)` (tokens)",
 }
+BUDGET_BACKEND = "qpu.forte-1"
 FIRST_POLL = 1.0
 PROBE_N = 10_000
 PROBE_CONC = 64
@@ -96,12 +103,21 @@ async def _probe(port: int, key: str, ids: list[str], op: str) -> dict[str, Any]
 
 
 async def _rerun(port: int, key: str, ids: list[str], kind: str) -> dict[str, Any]:
-    from ionq_async import AsyncIonQ
+    from ionq_async import AsyncIonQ, CloneRequest
 
     rss0 = peak_rss_mb()
     c0, t0 = cpu_seconds(), time.perf_counter()
     async with AsyncIonQ(key, base_url=f"http://127.0.0.1:{port}/v0.4") as client:
-        if kind == "stream":
+        if kind == "budget":
+            with tempfile.TemporaryDirectory() as tmp:
+                report = await client.jobs.rerun_all(
+                    ids,
+                    CloneRequest(backend=BUDGET_BACKEND),
+                    max_cost=1e12,
+                    journal=Path(tmp) / "budget.sqlite",
+                )
+            counts = dict(report.counts)
+        elif kind == "stream":
             counts: dict[str, int] = {}
             async for outcome in client.jobs.rerun(ids, idempotent=False):
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
@@ -161,7 +177,8 @@ def orchestrate(args: argparse.Namespace) -> str:
         per_job: dict[tuple[int, str], float] = {}
         for n in args.sizes:
             runs = args.runs if n <= 10_000 else args.big_runs
-            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+            kinds = [k for k in KINDS if k in args.kinds]
+            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
             for run in range(runs):
                 # The ceilings of this run: measured just before it, at its size (capped),
                 # so a noisy minute on the shared machine moves both sides of the ratio.
@@ -176,11 +193,14 @@ def orchestrate(args: argparse.Namespace) -> str:
                     f"GET {ceiling['get']:.0f}/s, list of 100 {ceiling['list']:.0f}/s",
                     file=sys.stderr,
                 )
-                order = list(KINDS)[run % len(KINDS) :] + list(KINDS)[: run % len(KINDS)]
+                order = kinds[run % len(kinds) :] + kinds[: run % len(kinds)]
                 for kind in order:
                     r = _measure(kind, n, tmp, args.timeout)
-                    # An idempotent batch reads its sources' metadata 100 at a time.
-                    gets = n / 100 / ceiling["list"] if kind == "idempotent" else 0.0
+                    # An idempotent batch reads its sources' metadata 100 at a time; a
+                    # budgeted one reads them once more to estimate, and each clone's cost.
+                    gets = n / 100 / ceiling["list"] if kind in ("idempotent", "budget") else 0.0
+                    if kind == "budget":
+                        gets += n / 100 / ceiling["list"] + n / ceiling["get"]
                     r["ideal"] = n / ceiling["clone"] + gets + FIRST_POLL
                     results[kind].append(r)
                     print(
@@ -229,7 +249,7 @@ def orchestrate(args: argparse.Namespace) -> str:
     ]
     lin = []
     sizes = sorted(args.sizes)
-    for kind in KINDS:
+    for kind in [k for k in KINDS if k in args.kinds]:
         for a, b in itertools.pairwise(sizes):
             lin.append(
                 f"{KINDS[kind]}: client CPU per job at {b:,} / at {a:,} = "
@@ -244,7 +264,8 @@ def orchestrate(args: argparse.Namespace) -> str:
         f"Ceilings of this emulator with raw aiohttp, measured before every run at its size "
         f"(at most {args.probe_n:,} requests): clone {clone_c}/s, GET {get_c}/s, "
         f"`GET /jobs?ids=` of 100 jobs {list_c}/s; ideal = requests needed / that run's "
-        f"ceilings + {FIRST_POLL:.1f} s (with tokens: n clones + n/100 source reads); "
+        f"ceilings + {FIRST_POLL:.1f} s (with tokens: n clones + n/100 source reads; under a "
+        f"budget also n/100 reads for the estimate and n cost GETs at the GET ceiling); "
         f"wall / ideal is per run.\n\n"
         + table(head, rows)
         + "\n\nLinearity (1.00 = linear): "
@@ -262,6 +283,13 @@ def main() -> None:
     p.add_argument("--probe-n", type=int, default=PROBE_N, help="most requests per ceiling probe")
     p.add_argument("--timeout", type=float, default=1800.0, help="per measurement, seconds")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=list(KINDS),
+        default=["plain", "idempotent", "stream"],
+        help="which calls to measure (budget: max_cost and a journal on a QPU backend)",
+    )
     p.add_argument("--child", choices=(*KINDS, "probe"), help=argparse.SUPPRESS)
     p.add_argument("--ids", help=argparse.SUPPRESS)
     p.add_argument("--op", help=argparse.SUPPRESS)

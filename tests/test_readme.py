@@ -157,3 +157,61 @@ async def test_account_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         "ionq-async emulator 0.0 USD 0",
         "ionq.result.histogram.json.v2",
     ]
+
+
+def _spend_program(code: str) -> str:
+    """A README spending example as a program: `client`, `source_ids` (and `request`) given."""
+    if "request = " not in code:
+        code = "request = CloneRequest(shots=1000)\n" + code
+    body = "\n".join("        " + line for line in code.splitlines())
+    return (
+        "import asyncio, sys\nfrom ionq_async import AsyncIonQ, CloneRequest\n\n\n"
+        "async def main(source_ids):\n"
+        f"    async with AsyncIonQ() as client:\n{body}\n\n\n"
+        "asyncio.run(main(sys.argv[1:]))\n"
+    )
+
+
+def _spend_sources(fake: FakeIonQ) -> list[str]:
+    """Thirty completed QPU jobs of 97.50 usd each at 1000 shots (2,925 usd in all)."""
+    return [
+        fake.add_job(backend="qpu.forte-1", shots=1000, status="completed").id for _ in range(30)
+    ]
+
+
+async def test_spending_safely_example_runs_a_campaign(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code = _section_block(README.read_text(encoding="utf-8"), "## Spending safely", "python")
+    assert 'journal="run.sqlite"' in code
+    code = code.replace("run.sqlite", str(tmp_path / "run.sqlite"))
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        ids = _spend_sources(fake)
+        monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+        monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
+        out = await _run_python(_spend_program(code), *ids)
+        clones = [c for i in ids for c in fake.clones_of(i)]
+    lines = out.decode().splitlines()
+    assert lines[0].startswith("Money(value=2925.0")
+    assert lines[1] == "Money(value=2925.0, unit='usd') 2000.0"
+    assert lines[2:] == ["10 1950.0 1950.0", "0.0 1950.0", "975.0 2925.0"]
+    assert len(clones) == 30 and sum(c.cost() for c in clones) == 2925.0
+
+
+async def test_spending_safely_drift_example_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from test_spend_campaign import Billing
+
+    text = README.read_text(encoding="utf-8")
+    code = _section_block(text, "### When IonQ bills more than it estimated", "python")
+    code = code.replace("drift.sqlite", str(tmp_path / "drift.sqlite"))
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        ids = _spend_sources(fake)
+        async with Billing(fake, 2.0) as billing:
+            monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+            monkeypatch.setenv("IONQ_BASE_URL", f"http://127.0.0.1:{billing.port}/v0.4")
+            out = await _run_python(_spend_program(code), *ids)
+        billed = sum(2 * c.cost() for i in ids for c in fake.clones_of(i))
+    assert out.decode().splitlines() == ["2.0", "30 True"]
+    assert billed == 5850.0 and all(len(fake.clones_of(i)) == 1 for i in ids)

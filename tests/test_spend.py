@@ -179,8 +179,11 @@ async def test_a_resume_budgets_only_what_is_left(fake: FakeIonQ, tmp_path: Path
             ids, poll=POLL, max_cost=estimate / 2, over_budget="partial", journal=journal
         )
         left = estimate - (first.actual_cost or 0.0)
-        second = await client.jobs.rerun_all(ids, poll=POLL, max_cost=left, journal=journal)
+        with pytest.raises(BudgetExceededError, match="earlier runs on the journal spent"):
+            await client.jobs.rerun_all(ids, poll=POLL, max_cost=left, journal=journal)
+        second = await client.jobs.rerun_all(ids, poll=POLL, max_cost=estimate, journal=journal)
     assert second.counts["completed"] == 12
     assert second.estimated_cost == pytest.approx(left)
     assert second.actual_cost == pytest.approx(left), "the first run's clones are not counted"
+    assert second.campaign_cost == pytest.approx(estimate), "the campaign counts both runs"
     assert all(len(fake.clones_of(i)) == 1 for i in ids)

@@ -7,6 +7,7 @@ A map, in the order a batch meets them:
 - `run`: the entry points `rerun()` / `rerun_all()`: open the journal, drive the engine.
 - `journal`: the SQLite record that makes a batch resumable; `resume`: what an entry means.
 - `prefetch`: fresh sources read ahead in chunks; `records`: what is kept per source in flight.
-- `spend`: the budget guard (`max_cost`).
+- `campaign`: the budget before a run (`max_cost`; with a journal, of every run on it);
+  `spend`: the budget clone by clone, prices raised to the drift IonQ's bills show.
 - `engine`: the driver itself: workers that clone, the poller that awaits, one outcome each.
 """

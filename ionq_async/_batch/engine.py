@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-import attrs
-
 from .._core import defaults as d
 from .._core.retry import RetryBudget, RetryPolicy
 from .._core.serde import load_metadata
@@ -43,7 +41,7 @@ from .resume import (
     skipped,
     untokened,
 )
-from .spend import SpendGuard
+from .spend import SpendGuard, priced
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
 
 __all__ = ["BatchOperations", "Rerun"]
@@ -125,6 +123,8 @@ class Rerun:
             skipped=c["skipped"],
             spent=None if self.guard is None else self.guard.committed,
             max_cost=None if self.guard is None else self.guard.max_cost,
+            campaign_spent=None if self.guard is None else self.guard.campaign,
+            cost_ratio=None if self.guard is None else self.guard.ratio,
         )
 
     def progress(self) -> None:
@@ -297,19 +297,6 @@ class Rerun:
             return
         self._settle(w.ended(str(job.status), job=job))
 
-    async def _priced(self, outcome: RerunOutcome) -> RerunOutcome:
-        """The outcome with its clone's actual cost, settled in the spend guard."""
-        if self.guard is None or outcome.job_id is None or not self.guard.holds(outcome.source_id):
-            return outcome  # not cloned by this run: an earlier run's spend
-        try:
-            cost = (await self.ops.cost(outcome.job_id, retry=self.retry)).cost
-        except IonQError as exc:
-            logger.warning("could not read the cost of job %s: %s", outcome.job_id, exc)
-            cost = None
-        actual = None if cost is None else cost.value
-        self.guard.settle(outcome.source_id, actual)
-        return attrs.evolve(outcome, cost=actual)
-
     def _stop_waiting(self) -> None:
         """Forget every clone still awaited (the batch ended early)."""
         waiting, self._waiting = self._waiting, {}
@@ -325,8 +312,8 @@ class Rerun:
 
     async def _finish(self, outcome: RerunOutcome) -> None:
         """Price the clone (if tracking spend), journal the outcome (if journaling), emit it."""
-        if outcome.status in ("completed", "failed", "canceled"):
-            outcome = await self._priced(outcome)
+        if outcome.status in ("completed", "failed", "canceled") and self.guard is not None:
+            outcome = await priced(self.ops, self.guard, self.journal, outcome, self.retry)
         if self.journal is not None:
             error = outcome.error
             try:
@@ -335,6 +322,7 @@ class Rerun:
                     outcome.status,
                     job_id=outcome.job_id,
                     error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
+                    cost=outcome.cost,
                 )
             except sqlite3.Error as exc:
                 logger.warning(
@@ -370,9 +358,10 @@ class Rerun:
         A `token` from the journal (a complete scan found no job with it) is sent again.
         """
         journal = self.journal
+        price = None if self.guard is None else self.guard.estimate_of(source_id)
         if not self.options.idempotent and token is None:
             if journal is not None:
-                await journal.intent(source_id, None, attempt)
+                await journal.intent(source_id, None, attempt, estimate=price)
             created = await self.ops.post_clone(source_id, self.body, retry=self.retry)
         else:
             metadata = None
@@ -384,7 +373,7 @@ class Rerun:
             fresh = token is None
             token = token or new_token()
             if journal is not None and fresh:
-                await journal.intent(source_id, token, attempt)
+                await journal.intent(source_id, token, attempt, estimate=price)
             created = await clone_idempotent(
                 self.ops,
                 source_id,

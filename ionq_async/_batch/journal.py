@@ -5,6 +5,10 @@ soon as it is known, so a run killed at any point can be resumed without cloning
 twice. SQLite runs in one worker thread, off the event loop; writes that arrive together
 share one transaction (group commit). WAL with synchronous=NORMAL survives a killed
 process; it does not promise the last transaction across a power cut.
+
+Under a budget an intent carries IonQ's estimate of the clone and an end its actual cost,
+and the `campaign` table keeps the largest actual/estimate ratio seen, so every run on one
+journal spends from one budget and prices its clones at the drift already seen.
 """
 
 from __future__ import annotations
@@ -35,21 +39,32 @@ CREATE TABLE IF NOT EXISTS rerun (
     attempt   INTEGER NOT NULL DEFAULT 0,
     error     TEXT,
     updated   REAL NOT NULL,
-    sent      REAL
+    sent      REAL,
+    estimate  REAL,
+    cost      REAL
 )
 """
+_CAMPAIGN = "CREATE TABLE IF NOT EXISTS campaign (key TEXT PRIMARY KEY, value REAL NOT NULL)"
+_COLUMNS = {"sent": "REAL", "estimate": "REAL", "cost": "REAL"}
 _INTENT = (
-    "INSERT INTO rerun (source_id, token, job_id, status, attempt, updated, sent)"
-    " VALUES (?, ?, NULL, NULL, ?, ?, ?)"
+    "INSERT INTO rerun (source_id, token, job_id, status, attempt, updated, sent, estimate)"
+    " VALUES (?, ?, NULL, NULL, ?, ?, ?, ?)"
     " ON CONFLICT(source_id) DO UPDATE SET token = excluded.token, job_id = NULL,"
     " status = NULL, attempt = excluded.attempt, error = NULL, updated = excluded.updated,"
-    " sent = coalesce(CASE WHEN excluded.token = token THEN sent END, excluded.sent)"
+    " sent = coalesce(CASE WHEN excluded.token = token THEN sent END, excluded.sent),"
+    " estimate = excluded.estimate, cost = NULL"
 )
 _CLONED = "UPDATE rerun SET job_id = ?, updated = ? WHERE source_id = ?"
 _FINISHED = (
-    "INSERT INTO rerun (source_id, job_id, status, error, updated) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO rerun (source_id, job_id, status, error, updated, cost) VALUES (?, ?, ?, ?, ?, ?)"
     " ON CONFLICT(source_id) DO UPDATE SET job_id = coalesce(excluded.job_id, job_id),"
-    " status = excluded.status, error = excluded.error, updated = excluded.updated"
+    " status = excluded.status, error = excluded.error, updated = excluded.updated,"
+    " cost = coalesce(excluded.cost, cost)"
+)
+_PRICED = "UPDATE rerun SET estimate = coalesce(estimate, ?), cost = ? WHERE source_id = ?"
+_RATIO = (
+    "INSERT INTO campaign (key, value) VALUES ('cost_ratio', ?)"
+    " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)"
 )
 
 
@@ -66,6 +81,10 @@ class JournalEntry:
     updated: float = 0.0
     sent: float | None = None
     """When the first clone with `token` was about to be sent (epoch seconds)."""
+    estimate: float | None = None
+    """IonQ's estimate of the source's clone, recorded with its intent (under a budget)."""
+    cost: float | None = None
+    """The actual cost of the source's clone, once known."""
 
 
 class Journal:
@@ -123,9 +142,11 @@ class Journal:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(_SCHEMA)
+        db.execute(_CAMPAIGN)
         columns = {row[1] for row in db.execute("PRAGMA table_info(rerun)")}
-        if "sent" not in columns:  # a journal written before `sent` was recorded
-            db.execute("ALTER TABLE rerun ADD COLUMN sent REAL")
+        for name, kind in _COLUMNS.items():
+            if name not in columns:  # a journal written before the column was recorded
+                db.execute(f"ALTER TABLE rerun ADD COLUMN {name} {kind}")
         return db
 
     async def close(self) -> None:
@@ -148,7 +169,8 @@ class Journal:
         db = self._require()
         rows = await self._run(
             lambda: db.execute(
-                "SELECT source_id, token, job_id, status, attempt, error, updated, sent FROM rerun"
+                "SELECT source_id, token, job_id, status, attempt, error, updated, sent,"
+                " estimate, cost FROM rerun"
             ).fetchall()
         )
         return {
@@ -161,24 +183,50 @@ class Journal:
                 error=r[5],
                 updated=r[6],
                 sent=r[7],
+                estimate=r[8],
+                cost=r[9],
             )
             for r in rows
         }
 
-    async def intent(self, source_id: str, token: str | None, attempt: int) -> None:
-        """Record, durably, that `source_id` is about to be cloned with `token`."""
+    async def cost_ratio(self) -> float | None:
+        """The largest actual/estimate cost ratio the campaign has seen, if any."""
+        db = self._require()
+        row = await self._run(
+            lambda: db.execute("SELECT value FROM campaign WHERE key = 'cost_ratio'").fetchone()
+        )
+        return None if row is None else float(row[0])
+
+    async def learned_ratio(self, ratio: float) -> None:
+        """Record an actual/estimate cost ratio (the journal keeps the largest)."""
+        await self._write(_RATIO, (ratio,))
+
+    async def priced(self, source_id: str, cost: float | None, estimate: float | None) -> None:
+        """Record what IonQ says a clone an earlier run made costs (its estimate, if unknown)."""
+        await self._write(_PRICED, (estimate, cost, source_id))
+
+    async def intent(
+        self, source_id: str, token: str | None, attempt: int, *, estimate: float | None = None
+    ) -> None:
+        """Record, durably, that `source_id` is about to be cloned with `token` (at `estimate`)."""
         now = time.time()
-        await self._write(_INTENT, (source_id, token, attempt, now, now))
+        await self._write(_INTENT, (source_id, token, attempt, now, now, estimate))
 
     async def cloned(self, source_id: str, job_id: str) -> None:
         """Record the id of the clone of `source_id`."""
         await self._write(_CLONED, (job_id, time.time(), source_id))
 
     async def finished(
-        self, source_id: str, status: str, *, job_id: str | None = None, error: str | None = None
+        self,
+        source_id: str,
+        status: str,
+        *,
+        job_id: str | None = None,
+        error: str | None = None,
+        cost: float | None = None,
     ) -> None:
-        """Record how `source_id`'s re-run ended."""
-        await self._write(_FINISHED, (source_id, job_id, status, error, time.time()))
+        """Record how `source_id`'s re-run ended (and its clone's actual cost, if known)."""
+        await self._write(_FINISHED, (source_id, job_id, status, error, time.time(), cost))
 
     def _require(self) -> sqlite3.Connection:
         if self._db is None:

@@ -13,13 +13,11 @@ from attrs import frozen
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import TokenIndex
 from .._engine.polling import Poller
-from .._models.jobs import Money
-from ..errors import BudgetExceededError, IonQError
+from ..errors import IonQError
+from .campaign import spend_guard
 from .engine import BatchOperations, Rerun
-from .estimate import EstimateOperations, estimate_rerun
-from .journal import Journal, JournalEntry
-from .resume import is_id, journaled_end
-from .spend import SpendGuard
+from .estimate import EstimateOperations
+from .journal import Journal
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
 
 __all__ = ["Engines", "rerun", "rerun_all"]
@@ -76,54 +74,14 @@ async def _batch(
                 await book.open()
             run.resume = await book.load()
         if options.max_cost is not None:
-            run.guard = await _spend_guard(engines, ids, body, options, run.resume)
+            run.guard = await spend_guard(
+                engines.ops, engines.retry, ids, body, options, book, run.resume
+            )
         run.progress()
         yield run, ids
     finally:
         if book is not None and own_journal:
             await book.close()
-
-
-async def _spend_guard(
-    engines: Engines,
-    ids: list[str],
-    body: Mapping[str, Any],
-    options: RerunOptions,
-    resume: Mapping[str, JournalEntry],
-) -> SpendGuard:
-    """Estimate the sources this run may clone; refuse before any clone if over budget."""
-    to_clone = [i for i in ids if is_id(i) and _may_clone(resume.get(i))]
-    estimate = await estimate_rerun(engines.ops, to_clone, body, retry=engines.retry)
-    limit = options.max_cost
-    if isinstance(limit, Money):
-        if limit.unit.lower() != estimate.total.unit.lower() and estimate.estimates:
-            raise ValueError(f"max_cost is in {limit.unit}, the estimate in {estimate.total.unit}")
-        limit = limit.value
-    assert limit is not None
-    total = estimate.total
-    if not estimate.complete and not options.allow_incomplete_estimate:
-        raise BudgetExceededError(
-            f"{len(estimate.unestimated)} of {len(to_clone)} sources could not be estimated "
-            "(allow_incomplete_estimate=True runs them anyway); no clone was sent",
-            estimate=estimate,
-            max_cost=limit,
-        )
-    if total.value > limit + 1e-9 and options.over_budget == "refuse":
-        raise BudgetExceededError(
-            f"the estimate is {total.value:.2f} {total.unit}, over max_cost {limit:.2f}; "
-            'no clone was sent (over_budget="partial" runs what fits)',
-            estimate=estimate,
-            max_cost=limit,
-        )
-    prices = {e.source_id: e.cost.value for e in estimate.estimates}
-    guard = SpendGuard(prices, max_cost=limit, unit=total.unit)
-    guard.estimate = estimate
-    return guard
-
-
-def _may_clone(entry: JournalEntry | None) -> bool:
-    """Whether a source may need a new clone in this run (not finished, no clone known)."""
-    return entry is None or (journaled_end(entry) is None and entry.job_id is None)
 
 
 async def rerun(
@@ -176,4 +134,7 @@ async def rerun_all(
         estimated_cost=None if guard is None else guard.estimated_total,
         actual_cost=None if guard is None else guard.actual_total,
         cost_unit=None if guard is None else guard.unit,
+        campaign_cost=None if guard is None else guard.campaign,
+        cost_ratio=None if guard is None else guard.ratio,
+        max_cost=None if guard is None else guard.max_cost,
     )

@@ -12,6 +12,7 @@ from .._core import defaults as d
 from .._engine.polling import PollPolicy
 from .._models.api import Session
 from .._models.jobs import Job, Money
+from .estimate import RerunEstimate
 from .journal import Journal
 
 __all__ = [
@@ -61,8 +62,13 @@ class RerunProgress:
     submitted: int = 0
     skipped: int = 0
     spent: float | None = None
-    """Committed spend: estimates of submitted clones, actual costs once known."""
+    """This run's committed spend: prices of submitted clones, actual costs once known."""
     max_cost: float | None = None
+    campaign_spent: float | None = None
+    """The campaign's committed spend: `spent` plus what earlier runs on the journal spent
+    (without a journal, equal to `spent`)."""
+    cost_ratio: float | None = None
+    """The largest actual/estimate cost ratio the campaign has seen (None: none billed yet)."""
 
     @property
     def done(self) -> int:
@@ -89,6 +95,15 @@ class RerunReport:
     actual_cost: float | None = None
     """The actual cost of the clones this batch made (when it tracked spend)."""
     cost_unit: str | None = None
+    campaign_cost: float | None = None
+    """The campaign's spend after this batch: this batch's and what earlier runs on its
+    journal spent (actual costs where known, estimates times the drift otherwise); without
+    a journal, this batch's own."""
+    cost_ratio: float | None = None
+    """The largest actual/estimate cost ratio the campaign has seen; above 1, IonQ billed
+    more than it estimated and later clones were priced at this ratio."""
+    max_cost: float | None = None
+    """The budget the batch ran under, in `cost_unit`."""
 
     def by_status(self, status: str) -> list[RerunOutcome]:
         """The outcomes with `status`."""
@@ -115,6 +130,7 @@ class RerunKwargs(TypedDict, total=False):
     over_budget: Literal["refuse", "partial"]
     allow_incomplete_estimate: bool
     session: Session | str | None
+    estimate: RerunEstimate | None
 
 
 def _positive_int(name: str, low: int) -> Callable[[Any, Any, Any], None]:
@@ -143,6 +159,11 @@ def _over_budget(_: Any, __: Any, value: Any) -> None:
         raise ValueError(f'over_budget must be "refuse" or "partial", got {value!r}')
 
 
+def _estimate(_: Any, __: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, RerunEstimate):
+        raise TypeError(f"estimate must be a RerunEstimate from estimate_rerun, got {value!r}")
+
+
 def _session(_: Any, __: Any, value: Any) -> None:
     if value is None:
         return
@@ -165,9 +186,12 @@ class RerunOptions:
     estimated first; `over_budget="refuse"` raises BudgetExceededError before any clone
     when the estimate is over it, `"partial"` runs what fits and skips the rest. Either
     way no clone is sent that would take the committed spend past `max_cost`. An
-    incomplete estimate refuses too, unless `allow_incomplete_estimate`. `session` (a
-    Session or its id) sends every clone into that session; when it ends, the sources
-    not yet cloned end `skipped`.
+    incomplete estimate refuses too, unless `allow_incomplete_estimate`. With a `journal`,
+    `max_cost` is the budget of every run on that journal (the campaign), and clones are
+    priced at their estimate times the largest actual/estimate ratio billed so far.
+    `estimate` (from `estimate_rerun` of the same sources and request) is used instead of
+    estimating again. `session` (a Session or its id) sends every clone into that session;
+    when it ends, the sources not yet cloned end `skipped`.
     """
 
     concurrency: int = field(default=d.BATCH_CONCURRENCY, validator=_positive_int("concurrency", 1))
@@ -182,6 +206,7 @@ class RerunOptions:
     over_budget: Literal["refuse", "partial"] = field(default="refuse", validator=_over_budget)
     allow_incomplete_estimate: bool = False
     session: Session | str | None = field(default=None, validator=_session)
+    estimate: RerunEstimate | None = field(default=None, validator=_estimate, eq=False)
 
     @property
     def session_id(self) -> str | None:

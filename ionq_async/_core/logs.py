@@ -20,7 +20,7 @@ __all__ = [
     "ATTEMPT",
     "ENV_VAR",
     "configure_from_env",
-    "cost_above_estimate",
+    "cost_drift",
     "logged_send",
     "logger",
     "rate_limit_pause",
@@ -96,14 +96,13 @@ def rate_limit_pause(seconds: float) -> None:
     logger.info("rate limited: pausing every request for %.2f s (Retry-After)", seconds)
 
 
-def cost_above_estimate(source_id: str, actual: float, estimate: float, unit: str | None) -> None:
-    """WARNING: a clone cost more than its estimate (the budget counted the estimate)."""
+def cost_drift(subject: str, ratio: float) -> None:
+    """WARNING: IonQ billed more than it estimated; later clones are priced at the ratio."""
     logger.warning(
-        "the clone of %s cost %.4f%s, above its estimate of %.4f",
-        source_id,
-        actual,
-        f" {unit}" if unit else "",
-        estimate,
+        "IonQ billed %s at %.2fx its estimate: later clones are priced at %.2fx",
+        subject,
+        ratio,
+        ratio,
     )
 
 

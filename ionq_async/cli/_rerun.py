@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+import attrs
 from rich.console import Console
 
 from .. import PollPolicy, RerunReport
@@ -28,10 +29,11 @@ from ._base import (
 )
 from ._render import RerunDisplay, probabilities_table, problems, summary
 from ._secrets import RedactingStream, Redactor
-from ._spend import Budget, check_spend_args, plan_budget, run_session, show_estimate
+from ._spend import check_spend_args, plan_budget, run_session, show_estimate
 
 if TYPE_CHECKING:
-    from .. import AsyncIonQ, CloneRequest, RerunOutcome
+    from .. import AsyncIonQ, CloneRequest, RerunOutcome, RerunProgress
+    from .._batch.campaign import SpendPlan
     from ..testing import Fate
     from ..testing import Job as FakeJob
 
@@ -75,17 +77,30 @@ async def run_batch(
     title: str,
     out: IO[str] | None = None,
     on_outcome: Callable[[RerunOutcome], None] | None = None,
-    budget: Budget | None = None,
+    plan: SpendPlan | None = None,
     **options: Any,
 ) -> RerunReport:
-    """Run ``client.jobs.rerun`` under a live display; stream outcomes to ``out``."""
+    """Run ``client.jobs.rerun`` under a live display; stream outcomes to ``out``.
+
+    Under a budget the library enforces ``plan``: it is handed the plan's estimate, so the
+    sources are estimated once.
+    """
     started = time.monotonic()
     got: dict[str, RerunOutcome] = {}
-    unit = None if budget is None else budget.unit
-    if budget is not None:
-        options["max_cost"] = budget.limit
+    unit = None if plan is None else plan.unit
+    if plan is not None:
+        options["max_cost"] = plan.max_cost
+        options["estimate"] = plan.estimate
+    last: list[RerunProgress] = []
     with RerunDisplay(console, len(sources), title=title, unit=unit) as display:
-        outcomes = client.jobs.rerun(sources, request, on_progress=display.update, **options)
+
+        def progress(p: RerunProgress) -> None:
+            last[:] = [p]
+            if p.campaign_spent is not None and p.campaign_spent != p.spent:
+                p = attrs.evolve(p, spent=p.campaign_spent)  # the budget is the campaign's
+            display.update(p)
+
+        outcomes = client.jobs.rerun(sources, request, on_progress=progress, **options)
         try:
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:
@@ -105,19 +120,54 @@ async def run_batch(
     counts: dict[str, int] = {}
     for o in ordered:
         counts[o.status] = counts.get(o.status, 0) + 1
+    final = last[0] if last else None
     return RerunReport(
         outcomes=ordered,
         counts=counts,
         duration=time.monotonic() - started,
-        estimated_cost=None if budget is None else budget.estimate.total.value,
-        actual_cost=None if budget is None else _actual(budget, ordered),
+        estimated_cost=None if plan is None else plan.estimated,
+        actual_cost=None if plan is None else _actual(plan, ordered),
         cost_unit=unit,
+        campaign_cost=None if final is None else final.campaign_spent,
+        cost_ratio=None if final is None else final.cost_ratio,
+        max_cost=None if plan is None else plan.max_cost,
     )
 
 
-def _actual(budget: Budget, outcomes: Sequence[RerunOutcome]) -> float:
+def _actual(plan: SpendPlan, outcomes: Sequence[RerunOutcome]) -> float:
     """The actual cost of the clones this run made (not those of a resumed run's journal)."""
-    return sum(o.cost or 0.0 for o in outcomes if o.source_id in budget.pending)
+    pending = {*plan.prices, *plan.unestimated}
+    return sum(o.cost or 0.0 for o in outcomes if o.source_id in pending)
+
+
+def _spend_json(report: RerunReport) -> dict[str, Any]:
+    if report.cost_unit is None:
+        return {}
+    return {
+        "estimated_cost": report.estimated_cost,
+        "actual_cost": report.actual_cost,
+        "cost_unit": report.cost_unit,
+        "campaign_cost": report.campaign_cost,
+        "cost_ratio": report.cost_ratio,
+        "max_cost": report.max_cost,
+    }
+
+
+def _print_spend(console: Console, report: RerunReport) -> None:
+    """Under a budget: the campaign's spend against it, and IonQ billing over its estimates."""
+    unit = report.cost_unit
+    if unit is None or report.campaign_cost is None or report.max_cost is None:
+        return
+    console.print(
+        f"campaign {report.campaign_cost:,.2f} {unit} of --max-cost "
+        f"{report.max_cost:,.2f} {unit} (this run {report.actual_cost or 0.0:,.2f} {unit})"
+    )
+    ratio = report.cost_ratio
+    if ratio is not None and ratio > 1:
+        console.print(
+            f"[yellow]warning[/]: IonQ billed up to {ratio:.2f}x its estimates; clones after "
+            f"the first such bill were priced at {ratio:.2f}x"
+        )
 
 
 def _open_out(path: str) -> IO[str]:
@@ -171,8 +221,8 @@ async def rerun(args: argparse.Namespace) -> int:
         err = Console(stderr=True, highlight=False)
         client = make_client(args, max_connections=max(100, args.concurrency))
         async with client:
-            budget = await plan_budget(client, args, sources, request, err)
-            async with run_session(client, args, err) as session:
+            plan = await plan_budget(client, args, sources, request, err)
+            async with run_session(client, args, err, plan) as session:
                 report = await run_batch(
                     client,
                     sources,
@@ -180,7 +230,7 @@ async def rerun(args: argparse.Namespace) -> int:
                     console=err,
                     title="re-running",
                     out=out,
-                    budget=budget,
+                    plan=plan,
                     concurrency=args.concurrency,
                     wait=not args.no_wait,
                     poll=CLI_POLL,
@@ -192,24 +242,18 @@ async def rerun(args: argparse.Namespace) -> int:
                     session=session,
                 )
     if args.json:
-        spend = {}
-        if report.cost_unit is not None:
-            spend = {
-                "estimated_cost": report.estimated_cost,
-                "actual_cost": report.actual_cost,
-                "cost_unit": report.cost_unit,
-            }
         print_json(
             {
                 "counts": report.counts,
                 "duration": round(report.duration, 3),
-                **spend,
+                **_spend_json(report),
                 "outcomes": [outcome_json(o) for o in report.outcomes],
             }
         )
     else:
         out_console = Console(highlight=False)
         out_console.print(summary(report))
+        _print_spend(out_console, report)
         table = problems(report.outcomes)
         if table is not None:
             out_console.print(table)

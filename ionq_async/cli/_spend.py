@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -19,15 +19,17 @@ from ._base import EXIT_INCOMPLETE, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from .. import AsyncIonQ, CloneRequest, RerunEstimate
+    from .._batch.campaign import Campaign, SpendPlan
 
 __all__ = [
-    "Budget",
     "check_spend_args",
     "estimate_table",
     "parse_amount",
-    "pending_sources",
     "plan_budget",
+    "read_campaign",
+    "refusal",
     "run_session",
+    "session_cost_limit",
     "show_estimate",
 ]
 
@@ -71,20 +73,15 @@ def check_spend_args(args: argparse.Namespace) -> None:
         args.backend = args.new_session
 
 
-async def pending_sources(args: argparse.Namespace, sources: Sequence[str]) -> list[str]:
-    """The sources this run may clone: all, or on ``--resume`` those the journal has not done."""
-    if not args.resume:
-        return list(sources)
+async def read_campaign(args: argparse.Namespace) -> Campaign:
+    """What the journal of a ``--resume`` records of earlier runs (nothing for a new run)."""
+    from .._batch.campaign import Campaign
     from .._batch.journal import Journal
-    from .._batch.resume import journaled_end
 
+    if not args.resume:
+        return Campaign()
     async with Journal(args.journal) as journal:
-        known = await journal.load()
-    return [
-        s
-        for s in sources
-        if (e := known.get(s)) is None or (journaled_end(e) is None and e.job_id is None)
-    ]
+        return await Campaign.read(journal)
 
 
 def _sources(n: int) -> str:
@@ -126,45 +123,54 @@ def estimate_table(estimate: RerunEstimate, sources: int) -> RenderableType:
     return Group(*parts)
 
 
-@frozen
-class Budget:
-    """A run's budget (a number in `unit`), the estimate it was checked against, and the
-    sources that estimate covers (on ``--resume``, those the journal has not finished)."""
+async def _plan(
+    client: AsyncIonQ,
+    args: argparse.Namespace,
+    sources: Sequence[str],
+    request: CloneRequest | None,
+) -> tuple[RerunEstimate, SpendPlan | None, int]:
+    """The library's estimate of what this run may clone and, under ``--max-cost``, its plan."""
+    from .._batch.campaign import SpendPlan, budget_in
 
-    limit: float
-    unit: str
-    estimate: RerunEstimate
-    pending: frozenset[str]
+    campaign = await read_campaign(args)
+    todo = campaign.pending(sources)
+    estimate = await client.jobs.estimate_rerun(todo, request)
+    if args.max_cost is None:
+        return estimate, None, len(todo)
+    try:
+        limit = budget_in(args.max_cost, estimate)
+    except ValueError:
+        unit = estimate.total.unit
+        raise UsageError(f"--max-cost is in {args.max_cost.unit}, the estimate in {unit}") from None
+    return estimate, SpendPlan.of(estimate, todo, limit, campaign), len(todo)
 
 
-def _limit(args: argparse.Namespace, estimate: RerunEstimate) -> float:
-    """``--max-cost`` as a number in the estimate's unit."""
-    budget = args.max_cost
-    if not isinstance(budget, Money):
-        return float(budget)
-    unit = estimate.total.unit
-    if budget.unit != unit.lower() and estimate.estimates:
-        raise UsageError(f"--max-cost is in {budget.unit}, the estimate in {unit}")
-    return budget.value
-
-
-def refusal(args: argparse.Namespace, budget: Budget) -> tuple[str, str] | None:
-    """Why a run must not start under ``--max-cost`` (as the SDK would refuse), and the way out."""
-    estimate, unit = budget.estimate, budget.unit
-    n = len(estimate.estimates) + len(estimate.unestimated)
-    if estimate.unestimated and not args.allow_incomplete_estimate:
+def refusal(args: argparse.Namespace, plan: SpendPlan) -> tuple[str, str] | None:
+    """Why the library refuses a run under ``--max-cost``, in the CLI's words, and the way out."""
+    refused = plan.refusal(partial=args.partial, allow_incomplete=args.allow_incomplete_estimate)
+    if refused is None:
+        return None
+    unit = plan.unit
+    n = len(plan.prices) + len(plan.unestimated)
+    if refused == "incomplete":
         return (
-            f"{len(estimate.unestimated):,} of {n:,} sources could not be estimated, so the run "
+            f"{len(plan.unestimated):,} of {n:,} sources could not be estimated, so the run "
             "cannot be held to --max-cost",
             "--estimate lists them, --allow-incomplete-estimate skips them",
         )
-    if estimate.total.value > budget.limit + 1e-9 and not args.partial:
+    if plan.earlier or plan.drift > 1:
+        drift = f" (IonQ's estimates x{plan.drift:.2f})" if plan.drift > 1 else ""
         return (
-            f"the estimate is {_money(estimate.total.value, unit)} for {n:,} sources, over "
-            f"--max-cost {_money(budget.limit, unit)}",
-            "--partial runs what fits",
+            f"earlier runs on the journal spent {_money(plan.earlier, unit)} of --max-cost "
+            f"{_money(plan.max_cost, unit)}; the rest is estimated at "
+            f"{_money(plan.cost, unit)}{drift} for {n:,} sources",
+            "--partial runs what fits, a higher --max-cost runs the rest",
         )
-    return None
+    return (
+        f"the estimate is {_money(plan.cost, unit)} for {n:,} sources, over "
+        f"--max-cost {_money(plan.max_cost, unit)}",
+        "--partial runs what fits",
+    )
 
 
 async def plan_budget(
@@ -173,24 +179,29 @@ async def plan_budget(
     sources: Sequence[str],
     request: CloneRequest | None,
     console: Console,
-) -> Budget | None:
+) -> SpendPlan | None:
     """Estimate the run under ``--max-cost``; refuse it (BudgetExceededError) before any clone."""
     if args.max_cost is None:
         return None
-    todo = await pending_sources(args, sources)
-    estimate = await client.jobs.estimate_rerun(todo, request)
-    unit = estimate.total.unit
-    budget = Budget(_limit(args, estimate), unit, estimate, frozenset(todo))
-    refused = refusal(args, budget)
+    estimate, plan, _ = await _plan(client, args, sources, request)
+    assert plan is not None
+    refused = refusal(args, plan)
     if refused is not None:
         why, hint = refused
         message = f"{why}; no clone was sent ({hint})"
-        raise BudgetExceededError(message, estimate=estimate, max_cost=budget.limit)
+        raise BudgetExceededError(message, estimate=estimate, max_cost=plan.max_cost)
+    unit = plan.unit
     console.print(
-        f"estimate [bold]{_money(estimate.total.value, unit)}[/] for "
-        f"{_sources(len(estimate.estimates))} · budget [bold]{_money(budget.limit, unit)}[/]"
+        f"estimate [bold]{_money(plan.estimated, unit)}[/] for "
+        f"{_sources(len(plan.prices))} · budget [bold]{_money(plan.max_cost, unit)}[/]"
     )
-    return budget
+    if plan.earlier or plan.drift > 1:
+        drift = f" · priced at {plan.drift:.2f}x IonQ's estimates" if plan.drift > 1 else ""
+        console.print(
+            f"earlier runs on the journal spent [bold]{_money(plan.earlier, unit)}[/] · "
+            f"left [bold]{_money(plan.left, unit)}[/]{drift}"
+        )
+    return plan
 
 
 async def show_estimate(
@@ -200,31 +211,27 @@ async def show_estimate(
     request: CloneRequest | None,
 ) -> int:
     """``rerun --estimate``: print the estimate; 1 if incomplete or over ``--max-cost``."""
-    todo = await pending_sources(args, sources)
-    estimate = await client.jobs.estimate_rerun(todo, request)
-    budget = None
-    if args.max_cost is not None:
-        budget = Budget(_limit(args, estimate), estimate.total.unit, estimate, frozenset(todo))
-    refused = None if budget is None else refusal(args, budget)
+    estimate, plan, todo = await _plan(client, args, sources, request)
+    refused = None if plan is None else refusal(args, plan)
     why = None if refused is None else refused[0]
     if args.json:
         from ._base import print_json
 
-        print_json(_estimate_json(estimate, len(todo), budget, why))
+        print_json(_estimate_json(estimate, todo, plan, why))
     else:
         console = Console(highlight=False)
-        console.print(estimate_table(estimate, len(todo)))
-        if budget is not None:
+        console.print(estimate_table(estimate, todo))
+        if plan is not None:
             verdict = "[green]the run fits[/]"
             if refused is not None:
                 verdict = f"[red]a run would be refused[/] ({refused[1]})"
-            console.print(f"budget {_money(budget.limit, budget.unit)}: {verdict}")
+            console.print(f"budget {_money(plan.max_cost, plan.unit)}: {verdict}")
         console.print("[dim]no clone was sent[/]")
     return EXIT_INCOMPLETE if why or not estimate.complete else EXIT_OK
 
 
 def _estimate_json(
-    estimate: RerunEstimate, sources: int, budget: Budget | None, refused: str | None
+    estimate: RerunEstimate, sources: int, plan: SpendPlan | None, refused: str | None
 ) -> dict[str, Any]:
     unit = estimate.total.unit
     return {
@@ -233,28 +240,51 @@ def _estimate_json(
         "total": estimate.total.value,
         "by_backend": {b: m.value for b, m in estimate.by_backend.items()},
         "unestimated": dict(estimate.unestimated),
-        "max_cost": None if budget is None else budget.limit,
+        "max_cost": None if plan is None else plan.max_cost,
+        "spent_before": None if plan is None else plan.earlier,
+        "cost_ratio": None if plan is None else plan.campaign.ratio,
         "refused": refused,
     }
 
 
+def session_cost_limit(args: argparse.Namespace, plan: SpendPlan | None) -> Money | float | None:
+    """The cost limit of a session opened for the run: ``--session-cost-limit``, and under
+    ``--max-cost`` no more than the budget left (in cents, rounded down)."""
+    limit: float | None = args.session_cost_limit
+    if plan is None:
+        return limit
+    left = math.floor(plan.left * 100 + 1e-6) / 100
+    if left <= 0:
+        return limit
+    if limit is not None and limit <= left and plan.unit.lower() == "usd":
+        return limit
+    return Money(value=left, unit=plan.unit)
+
+
 @contextlib.asynccontextmanager
 async def run_session(
-    client: AsyncIonQ, args: argparse.Namespace, console: Console
+    client: AsyncIonQ, args: argparse.Namespace, console: Console, plan: SpendPlan | None = None
 ) -> AsyncIterator[str | None]:
-    """The session the clones go into: ``--session ID``, or one opened for the run and ended."""
+    """The session the clones go into: ``--session ID``, or one opened for the run and ended.
+
+    A session opened for a budgeted run gets the budget left as its cost limit, so that
+    IonQ enforces the budget too.
+    """
     if args.new_session is None:
         if args.session is not None:
             console.print(f"clones go into session [bold]{args.session}[/]")
         yield args.session
         return
+    cost_limit = session_cost_limit(args, plan)
     opened = client.sessions.open(
         args.new_session,
         job_count_limit=args.session_job_limit,
-        cost_limit=args.session_cost_limit,
+        cost_limit=cost_limit,
     )
     async with opened as session:
         console.print(f"session [bold]{session.id}[/] opened on {args.new_session}")
+        if isinstance(cost_limit, Money):
+            console.print(f"session cost limit {_money(cost_limit.value, cost_limit.unit)}")
         try:
             yield session.id
         except BaseException:
