@@ -47,6 +47,7 @@ class IonQ(Blocking[AsyncIonQ]):
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitSetting = "adaptive",
         retry_budget: RetryBudget | None = None,
+        listing_lag: float = d.NOT_FOUND_GRACE,
     ) -> None:
         client = AsyncIonQ(
             api_key,
@@ -57,6 +58,7 @@ class IonQ(Blocking[AsyncIonQ]):
             retry=retry,
             rate_limit=rate_limit,
             retry_budget=retry_budget,
+            listing_lag=listing_lag,
         )
         loop = LoopThread(f"ionq-async-blocking-{next(_numbers)}")
         super().__init__(client, loop)
