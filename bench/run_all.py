@@ -81,12 +81,14 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], bool]]:
     """(title, argv, markdown?) of every benchmark to run."""
     smoke = ["--smoke"] if args.smoke else []
     runs = [] if args.smoke else ["--runs", str(args.runs)]
+    b2 = ["bench/bench_batch.py", *smoke, *runs]
+    if not args.smoke:
+        b2 += ["--sizes", *map(str, args.b2_sizes)]
     plan = [
         ("B1", ["bench/bench_requests.py", *smoke, *runs], True),
-        ("B2", ["bench/bench_batch.py", *smoke, *runs], True),
+        ("B1 pinned", ["bench/bench_requests.py", "--pin", *smoke, *runs], True),
+        ("B2", b2, True),
     ]
-    if not args.smoke:
-        plan[1][1].extend(["--sizes", *map(str, args.b2_sizes)])
     if (BENCH / "bench_ratelimit.py").exists():
         b3 = ["--requests", "100"] if args.smoke else []
         plan.append(("B3", ["bench/bench_ratelimit.py", *b3], False))
