@@ -273,6 +273,8 @@ def _gc(rs: list[dict[str, Any]]) -> str:
 
 def orchestrate(args: argparse.Namespace) -> str:
     """Run the whole matrix, interleaved, and return the markdown section."""
+    if args.pin and args.smoke and len(os.sched_getaffinity(0)) < 2:
+        return "### B1 per-request cost, pinned\n\nSkipped: this smoke run has only one CPU.\n"
     clients = _clients(args)
     ops, concs = ("get", "clone"), tuple(args.conc_list)
     results, note = _run_matrix(args, clients, ops, concs)
