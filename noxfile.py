@@ -75,7 +75,7 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Benchmarks B1-B4 (docs/BENCHMARKS.md); `nox -s bench -- --smoke` is the quick check.
+    """Benchmarks B1-B5 (docs/BENCHMARKS.md); `nox -s bench -- --smoke` is the quick check.
 
     ionq-core (the peer in B1/B4) and sniffio (without it httpcore 1.0.9 re-imports it on
     every request, encode/httpcore PR #1103) go into this session's venv only.

@@ -29,6 +29,29 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def gc_collections() -> list[int]:
+    """How many collections the cyclic GC has run so far, per generation."""
+    import gc
+
+    return [g["collections"] for g in gc.get_stats()]
+
+
+def pin_cpus() -> tuple[int, int]:
+    """Two CPUs this process may use: (server's, client's), for a pinned measurement."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise RuntimeError(f"pinned mode needs 2 CPUs, this process may use only {cpus}")
+    return cpus[0], cpus[1]
+
+
+def pin(cpu: int | None) -> None:
+    """Run this process (and the threads it starts later) on `cpu` only; None: no change."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+        if os.sched_getaffinity(0) != {cpu}:
+            raise RuntimeError(f"could not pin to CPU {cpu}")
+
+
 def proc_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of another process, from /proc/PID/stat."""
     try:

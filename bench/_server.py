@@ -1,6 +1,7 @@
 """Minimal aiohttp server for B1, so that the server is never the bottleneck.
 
-``python bench/_server.py [--port 0]`` prints ``PORT <n>`` once listening on 127.0.0.1.
+``python bench/_server.py [--port 0] [--cpu N]`` prints ``PORT <n>`` once listening on
+127.0.0.1; with ``--cpu`` the process runs on that CPU only (B1's pinned mode).
 
 - ``GET /v0.4/jobs/{id}`` answers a complete v0.4 job body (the shape the emulator sends,
   which both ionq_async's Job and ionq-core's SingleCircuitJob parse), pre-serialised.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import uuid
 
 from aiohttp import web
@@ -81,4 +83,8 @@ async def main(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(main(parser.parse_args().port))
+    parser.add_argument("--cpu", type=int, help="run on this CPU only")
+    args = parser.parse_args()
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    asyncio.run(main(args.port))

@@ -7,20 +7,23 @@ completed source jobs; clones run 0.05 + 0.1 + 0.2 s of virtual time) and a fres
 process, so that the client's peak RSS (``ru_maxrss``) and CPU are its own. HTTP requests
 are counted by the emulator. ``rerun_all`` is run with ``idempotent=False`` and with the
 default ``idempotent=True``, and the streaming ``rerun(idempotent=False)`` with its outcomes
-counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults. The
-budgeted mode (``--kinds budget``) clones onto a priced QPU backend with ``max_cost=`` (large
-enough to admit every clone: every admission is still checked) and a ``journal=``: it
-estimates first (N/100 source reads and one estimate), reads the sources' metadata for the
-tokens, and reads each clone's actual cost (N ``GET /jobs/{id}/cost``).
+counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults. Up to
+``--extra-max`` jobs (10,000) two more calls run: tokens with a journal
+(``rerun_all(ids, journal=<fresh file>)``) and a budgeted batch (``rerun_all(ids,
+CloneRequest(backend="qpu.forte-1"), max_cost=1e12)``: priced clones, so that the spend guard
+does real sums, under a budget no batch reaches).
 
 Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
 emulator's clone and GET throughput with raw aiohttp (64 in flight, 100 connections),
 measured on fresh emulators just before each run, at the run's size (at most --probe-n
 requests), so that each run's ratio compares two measurements of the same minute;
-requests_needed is N clones (plus N/100 source reads when idempotent; under a budget also
-N/100 reads for the estimate and N cost GETs at the GET ceiling), and first_poll = 1.0 s
-is the first poll of the default PollPolicy, the earliest moment a 0.35 s job can be seen
-completed.
+requests_needed is N clones (plus N/100 `GET /jobs?ids=` source reads with tokens; a budgeted
+batch also reads its sources once more for the estimate and each clone's cost once), and
+first_poll = 1.0 s is the first poll of the default PollPolicy, the earliest moment a 0.35 s
+job can be seen completed.
+
+After the table: the CPU per job between sizes, and for the largest size each call against
+issue 20's targets (wall <= 1.3x ideal, peak RSS <= 150 MB, CPU per job within 1.1x of 10,000's).
 """
 
 from __future__ import annotations
@@ -53,9 +56,13 @@ KINDS = {
     "plain": "`rerun_all(idempotent=False)`",
     "idempotent": "`rerun_all()` (tokens)",
     "stream": "`rerun(idempotent=False)`, outcomes not kept",
-    "budget": "`rerun_all(backend=qpu, max_cost=, journal=)` (tokens)",
+    "journal": "`rerun_all(journal=path)` (tokens + journal)",
+    "budget": "`rerun_all(qpu clones, max_cost=1e12)` (tokens + budget)",
 }
+EXTRA_KINDS = ("journal", "budget")
 BUDGET_BACKEND = "qpu.forte-1"
+MAX_COST = 1e12
+TARGET_WALL, TARGET_RSS, TARGET_LINEAR = 1.3, 150.0, 1.1
 FIRST_POLL = 1.0
 PROBE_N = 10_000
 PROBE_CONC = 64
@@ -102,27 +109,29 @@ async def _probe(port: int, key: str, ids: list[str], op: str) -> dict[str, Any]
         return {"rps": len(items) / (time.perf_counter() - t0)}
 
 
-async def _rerun(port: int, key: str, ids: list[str], kind: str) -> dict[str, Any]:
+async def _rerun(
+    port: int, key: str, ids: list[str], kind: str, journal: str | None
+) -> dict[str, Any]:
     from ionq_async import AsyncIonQ, CloneRequest
 
     rss0 = peak_rss_mb()
     c0, t0 = cpu_seconds(), time.perf_counter()
     async with AsyncIonQ(key, base_url=f"http://127.0.0.1:{port}/v0.4") as client:
-        if kind == "budget":
-            with tempfile.TemporaryDirectory() as tmp:
-                report = await client.jobs.rerun_all(
-                    ids,
-                    CloneRequest(backend=BUDGET_BACKEND),
-                    max_cost=1e12,
-                    journal=Path(tmp) / "budget.sqlite",
-                )
-            counts = dict(report.counts)
-        elif kind == "stream":
+        jobs = client.jobs
+        if kind == "stream":
             counts: dict[str, int] = {}
-            async for outcome in client.jobs.rerun(ids, idempotent=False):
+            async for outcome in jobs.rerun(ids, idempotent=False):
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
         else:
-            report = await client.jobs.rerun_all(ids, idempotent=kind == "idempotent")
+            if kind == "journal":
+                report = await jobs.rerun_all(ids, journal=journal)
+            elif kind == "budget":
+                request = CloneRequest(backend=BUDGET_BACKEND)
+                report = await jobs.rerun_all(ids, request, max_cost=MAX_COST)
+                if report.estimated_cost is None or not report.estimated_cost > 0:
+                    raise RuntimeError(f"the budgeted batch priced nothing: {report!r:.300}")
+            else:
+                report = await jobs.rerun_all(ids, idempotent=kind == "idempotent")
             counts = dict(report.counts)
     wall = time.perf_counter() - t0
     return {
@@ -140,7 +149,7 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "probe":
         result = asyncio.run(_probe(args.port, args.key, ids, args.op))
     else:
-        result = asyncio.run(_rerun(args.port, args.key, ids, args.child))
+        result = asyncio.run(_rerun(args.port, args.key, ids, args.child, args.journal))
     print(json.dumps(result))
 
 
@@ -160,6 +169,9 @@ def _measure(kind: str, n: int, tmp: Path, timeout: float, op: str = "") -> dict
         cpu0 = emu.ask({"cmd": "stats"})["cpu"]
         argv = [python(), __file__, "--child", kind, "--ids", str(path), "--op", op or "clone"]
         argv += ["--port", str(info["port"]), "--key", info["api_key"]]
+        if kind == "journal":
+            journal = tmp / f"journal-{n}-{time.time_ns()}.sqlite"
+            argv += ["--journal", str(journal)]
         result = run_child(argv, timeout=timeout)
         stats = emu.ask({"cmd": "stats"})
         result["requests"] = stats["requests"]
@@ -175,10 +187,10 @@ def orchestrate(args: argparse.Namespace) -> str:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         per_job: dict[tuple[int, str], float] = {}
+        at_size: dict[tuple[int, str], list[dict[str, Any]]] = {}
         for n in args.sizes:
             runs = args.runs if n <= 10_000 else args.big_runs
-            kinds = [k for k in KINDS if k in args.kinds]
-            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in args.kinds}
             for run in range(runs):
                 # The ceilings of this run: measured just before it, at its size (capped),
                 # so a noisy minute on the shared machine moves both sides of the ratio.
@@ -193,15 +205,11 @@ def orchestrate(args: argparse.Namespace) -> str:
                     f"GET {ceiling['get']:.0f}/s, list of 100 {ceiling['list']:.0f}/s",
                     file=sys.stderr,
                 )
+                kinds = [k for k in args.kinds if k not in EXTRA_KINDS or n <= args.extra_max]
                 order = kinds[run % len(kinds) :] + kinds[: run % len(kinds)]
                 for kind in order:
                     r = _measure(kind, n, tmp, args.timeout)
-                    # An idempotent batch reads its sources' metadata 100 at a time; a
-                    # budgeted one reads them once more to estimate, and each clone's cost.
-                    gets = n / 100 / ceiling["list"] if kind in ("idempotent", "budget") else 0.0
-                    if kind == "budget":
-                        gets += n / 100 / ceiling["list"] + n / ceiling["get"]
-                    r["ideal"] = n / ceiling["clone"] + gets + FIRST_POLL
+                    r["ideal"] = _ideal(kind, n, ceiling)
                     results[kind].append(r)
                     print(
                         f"B2 run {run + 1} n={n} {kind}: {r['wall']:.2f} s "
@@ -210,8 +218,11 @@ def orchestrate(args: argparse.Namespace) -> str:
                         file=sys.stderr,
                     )
             for kind, rs in results.items():
+                if not rs:
+                    continue
                 walls = [r["wall"] for r in rs]
                 per_job[(n, kind)] = median([r["cpu"] / n for r in rs])
+                at_size[(n, kind)] = rs
                 routes: dict[str, float] = {}
                 for r in rs:
                     for route, count in r["by_route"].items():
@@ -249,8 +260,10 @@ def orchestrate(args: argparse.Namespace) -> str:
     ]
     lin = []
     sizes = sorted(args.sizes)
-    for kind in [k for k in KINDS if k in args.kinds]:
+    for kind in args.kinds:
         for a, b in itertools.pairwise(sizes):
+            if (a, kind) not in per_job or (b, kind) not in per_job:
+                continue
             lin.append(
                 f"{KINDS[kind]}: client CPU per job at {b:,} / at {a:,} = "
                 f"{per_job[(b, kind)] / per_job[(a, kind)]:.2f}"
@@ -264,14 +277,62 @@ def orchestrate(args: argparse.Namespace) -> str:
         f"Ceilings of this emulator with raw aiohttp, measured before every run at its size "
         f"(at most {args.probe_n:,} requests): clone {clone_c}/s, GET {get_c}/s, "
         f"`GET /jobs?ids=` of 100 jobs {list_c}/s; ideal = requests needed / that run's "
-        f"ceilings + {FIRST_POLL:.1f} s (with tokens: n clones + n/100 source reads; under a "
-        f"budget also n/100 reads for the estimate and n cost GETs at the GET ceiling); "
-        f"wall / ideal is per run.\n\n"
+        f"ceilings + {FIRST_POLL:.1f} s (with tokens: n clones + n/100 source reads; "
+        f"budgeted: also n/100 source reads for the estimate and n `GET /jobs/{{id}}/cost` at "
+        f"the GET ceiling); wall / ideal is per run.\n\n"
         + table(head, rows)
         + "\n\nLinearity (1.00 = linear): "
         + "; ".join(lin)
-        + "\n"
+        + "\n\n"
+        + _targets(sizes, args.kinds, at_size, per_job)
     )
+
+
+def _ideal(kind: str, n: int, ceiling: dict[str, float]) -> float:
+    """The ideal wall time of one call: requests needed at this run's ceilings, + first poll."""
+    ideal = n / ceiling["clone"] + FIRST_POLL
+    if kind in ("idempotent", "journal", "budget"):  # sources' metadata, 100 at a time
+        ideal += n / 100 / ceiling["list"]
+    if kind == "budget":  # the estimate reads the sources too; each clone's cost is read
+        ideal += n / 100 / ceiling["list"] + n / ceiling["get"]
+    return ideal
+
+
+def _targets(
+    sizes: list[int],
+    kinds: list[str],
+    at_size: dict[tuple[int, str], list[dict[str, Any]]],
+    per_job: dict[tuple[int, str], float],
+) -> str:
+    """Each call at the largest size against issue 20's targets (CPU per job vs 10,000)."""
+    big = sizes[-1]
+    base = 10_000 if 10_000 in sizes and big > 10_000 else None
+    rows = []
+    for kind in kinds:
+        rs = at_size.get((big, kind))
+        if not rs:
+            continue
+        wall = median([r["wall"] / r["ideal"] for r in rs])
+        rss = median([r["rss"] for r in rs])
+        cpu = per_job[(big, kind)] * 1e6
+        if base is not None and (base, kind) in per_job:
+            ratio = per_job[(big, kind)] / per_job[(base, kind)]
+            lin, lin_ok = f"{ratio:.2f}", ratio <= TARGET_LINEAR
+        else:
+            lin, lin_ok = "n/a", True
+        met = wall <= TARGET_WALL and rss <= TARGET_RSS and lin_ok
+        rows.append(
+            [KINDS[kind], f"{wall:.2f}", f"{rss:.0f}", f"{cpu:.0f}", lin, "yes" if met else "no"]
+        )
+    head = [
+        "call",
+        f"wall / ideal (<= {TARGET_WALL})",
+        f"peak RSS MB (<= {TARGET_RSS:.0f})",
+        "client CPU us / job",
+        f"CPU per job {big:,} / 10,000 (<= {TARGET_LINEAR})",
+        "met?",
+    ]
+    return f"Targets at {big:,} jobs (medians):\n\n" + table(head, rows) + "\n"
 
 
 def main() -> None:
@@ -282,15 +343,13 @@ def main() -> None:
     p.add_argument("--big-runs", type=int, default=1, help="runs per size above 10,000 jobs")
     p.add_argument("--probe-n", type=int, default=PROBE_N, help="most requests per ceiling probe")
     p.add_argument("--timeout", type=float, default=1800.0, help="per measurement, seconds")
-    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
+    p.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
     p.add_argument(
-        "--kinds",
-        nargs="+",
-        choices=list(KINDS),
-        default=["plain", "idempotent", "stream"],
-        help="which calls to measure (budget: max_cost and a journal on a QPU backend)",
+        "--extra-max", type=int, default=10_000, help="largest size for the journal and budget"
     )
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     p.add_argument("--child", choices=(*KINDS, "probe"), help=argparse.SUPPRESS)
+    p.add_argument("--journal", help=argparse.SUPPRESS)
     p.add_argument("--ids", help=argparse.SUPPRESS)
     p.add_argument("--op", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)

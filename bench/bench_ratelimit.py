@@ -1,6 +1,7 @@
 """Benchmark: N concurrent GETs through one AsyncIonQ at an emulator limited to R requests/s.
 
-Run ``python bench/bench_ratelimit.py [--rate R] [--requests N] [--burst B] [--limit L]``.
+Run ``python bench/bench_ratelimit.py [--rate R] [--requests N] [--burst B] [--limit L]``
+(``--smoke``: 100 requests, and a missed target does not fail: its numbers mean nothing).
 Goodput is successful requests per second over the whole run, divided by R; the 429 share is
 the fraction of all requests the emulator answered 429. Targets: goodput >= 0.9 R and
 429 share <= 5 % with the default adaptive limiter. The emulator's token bucket holds
@@ -56,11 +57,14 @@ def main() -> None:
     parser.add_argument(
         "--limit", default="adaptive", help="client rate_limit: adaptive, none or a number"
     )
+    parser.add_argument("--smoke", action="store_true", help="100 requests; never fails")
     args = parser.parse_args()
+    if args.smoke:
+        args.requests = 100
     goodput, share = asyncio.run(run(args.rate, args.requests, args.burst, args.limit))
     met = goodput >= GOODPUT_TARGET and share <= SHARE_TARGET
     print("targets met" if met else "targets MISSED")
-    raise SystemExit(0 if met else 1)
+    raise SystemExit(0 if met or args.smoke else 1)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@
 harness works (CI); its numbers mean nothing.
 
 Each benchmark runs as its own process (and measures in fresh subprocesses), in this
-order: B1 bench_requests, B1s bench_blocking (the blocking client's overhead per call), B2
-bench_batch, B3 bench_ratelimit, B4 bench_polling, then the emulator listing check
-bench_emulator_list (full run only).
+order: B1 bench_requests (unpinned, then ``--pin``: server and clients each on its own CPU),
+B1s bench_blocking (the blocking client's overhead per call), B2 bench_batch, B2's CLI row
+bench_cli, B3 bench_ratelimit, B4 bench_polling, B5 bench_soak (at least 10 minutes), then the
+emulator listing check bench_emulator_list (full run only).
 """
 
 from __future__ import annotations
@@ -82,17 +83,20 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], bool]]:
     """(title, argv, markdown?) of every benchmark to run."""
     smoke = ["--smoke"] if args.smoke else []
     runs = [] if args.smoke else ["--runs", str(args.runs)]
+    b2 = ["bench/bench_batch.py", *smoke, *runs]
+    if not args.smoke:
+        b2 += ["--sizes", *map(str, args.b2_sizes)]
     plan = [
         ("B1", ["bench/bench_requests.py", *smoke, *runs], True),
+        ("B1 pinned", ["bench/bench_requests.py", "--pin", *smoke, *runs], True),
         ("B1s", ["bench/bench_blocking.py", *smoke, *runs], True),
-        ("B2", ["bench/bench_batch.py", *smoke, *runs], True),
+        ("B2", b2, True),
+        ("B2 CLI", ["bench/bench_cli.py", *smoke, *runs], True),
     ]
-    if not args.smoke:
-        plan[2][1].extend(["--sizes", *map(str, args.b2_sizes)])
     if (BENCH / "bench_ratelimit.py").exists():
-        b3 = ["--requests", "100"] if args.smoke else []
-        plan.append(("B3", ["bench/bench_ratelimit.py", *b3], False))
+        plan.append(("B3", ["bench/bench_ratelimit.py", *smoke], False))
     plan.append(("B4", ["bench/bench_polling.py", *smoke, *runs], True))
+    plan.append(("B5", ["bench/bench_soak.py", *smoke], True))
     if not args.smoke:
         plan.append(("emulator listing", ["bench/bench_emulator_list.py"], False))
     return plan
