@@ -1,7 +1,8 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
 from ._batch.estimate import RerunEstimate, SourceEstimate
-from ._batch.journal import Journal, JournalEntry
+from ._batch.journal import Journal, JournalClosedError, JournalEntry
+from ._batch.run import RerunStream
 from ._batch.types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
 from ._core.ratelimit import RateLimiter
@@ -106,6 +107,7 @@ __all__ = [
     "Jobs",
     "JobsStatusChange",
     "Journal",
+    "JournalClosedError",
     "JournalEntry",
     "Money",
     "Noise",
@@ -120,6 +122,7 @@ __all__ = [
     "RerunOutcome",
     "RerunProgress",
     "RerunReport",
+    "RerunStream",
     "ResponseValidationError",
     "Results",
     "RetryBudget",

@@ -11,7 +11,7 @@ import collections
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,7 +31,7 @@ from .._engine.idempotency import (
 from .._engine.polling import DEFAULT_POLL, Poller
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
 from ..errors import IonQError, ResponseValidationError, SubmissionUnknownError
-from .journal import Journal, JournalEntry
+from .journal import Journal, JournalClosedError, JournalEntry
 from .prefetch import Known, Sources
 from .records import Again, Waiting
 from .resume import (
@@ -46,9 +46,12 @@ from .resume import (
 from .spend import SpendGuard
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
 
-__all__ = ["BatchOperations", "Rerun"]
+__all__ = ["BatchOperations", "CancelMany", "Rerun"]
 
 logger = logging.getLogger("ionq_async")
+
+CancelMany = Callable[[Sequence[str]], Awaitable[object]]
+"""Cancel jobs in one request (`PUT /jobs/status/cancel`)."""
 
 
 class BatchOperations(CloneOperations, Protocol):
@@ -69,6 +72,10 @@ class Rerun:
     A source costs a task only while it is being submitted: a clone is then awaited by a
     poller watch whose callback settles the source, so 10,000 waiting jobs are 10,000
     small records, not 10,000 suspended tasks.
+
+    A batch left early (cancelled, or a worker failed) stops submitting at once: workers
+    not sending a clone are cancelled, those with a POST in flight finish it and journal
+    its answer, and the clones still awaited are forgotten (cancelled with `cancel_on_exit`).
     """
 
     def __init__(
@@ -85,6 +92,7 @@ class Rerun:
         total: int,
         clock: Callable[[], float] = time.monotonic,
         guard: SpendGuard | None = None,
+        cancel: CancelMany | None = None,
     ) -> None:
         self.ops = ops
         self.body = body
@@ -96,6 +104,7 @@ class Rerun:
         self.journal = journal
         self.clock = clock
         self.guard = guard
+        self.cancel = cancel
         self.session_closed: str | None = None
         self.poll = options.poll or DEFAULT_POLL
         self.cloned = 0
@@ -109,6 +118,9 @@ class Rerun:
         self._all_done: asyncio.Future[None] | None = None
         self._waiting: dict[asyncio.Future[Job], Waiting] = {}
         self._on_waited = self._waited
+        self._stopping = False
+        self._posting: set[asyncio.Task[Any] | None] = set()
+        self._unawaited: list[str] = []
 
     def snapshot(self) -> RerunProgress:
         """The counters now."""
@@ -152,12 +164,42 @@ class Rerun:
             for worker in workers:
                 if worker.done():
                     worker.result()
+        except JournalClosedError as exc:
+            raise JournalClosedError(
+                f"{exc}; the batch stopped with {self._left} of "
+                f"{self.total} sources not accounted for (run again with the journal to resume)"
+            ) from exc
         finally:
             sources.close()
+            await self._leave(workers)
+
+    async def _leave(self, workers: list[asyncio.Task[None]]) -> None:
+        """Stop submitting; let POSTs in flight settle; stop awaiting the clones left."""
+        self._stopping = True
+        self._wake.set()
+        for worker in workers:
+            if worker not in self._posting:
+                worker.cancel()
+        try:
+            await asyncio.gather(*workers, return_exceptions=True)
+        finally:  # a second cancellation ends the POSTs in flight too
             for worker in workers:
                 worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            self._stop_waiting()
+            left = [*self._stop_waiting(), *self._unawaited]
+        if left and self.options.cancel_on_exit:
+            await self._cancel_remote(left)
+
+    async def _cancel_remote(self, job_ids: list[str]) -> None:
+        """Cancel the clones the batch stops awaiting (`cancel_on_exit`), 100 per request."""
+        if self.cancel is None:
+            logger.warning("cannot cancel %d clones: no cancel operation", len(job_ids))
+            return
+        for start in range(0, len(job_ids), d.CHUNK_IDS):
+            chunk = job_ids[start : start + d.CHUNK_IDS]
+            try:
+                await self.cancel(chunk)
+            except IonQError as exc:
+                logger.warning("could not cancel %d clones left running: %s", len(chunk), exc)
 
     async def _read_sources(self, chunk: list[str]) -> Mapping[str, Known]:
         """The metadata of a chunk's sources that need a clone, in one request where it can."""
@@ -181,7 +223,7 @@ class Rerun:
 
     async def _worker(self, sources: Sources) -> None:
         """Take work, re-runs and journal writes first, until every source is settled."""
-        while self._left:
+        while self._left and not self._stopping:
             if self._urgent:
                 item = self._urgent.popleft()
                 if isinstance(item, Again):
@@ -206,6 +248,8 @@ class Rerun:
         """Submit one source's clone; settle it now, or once the poller reports its end."""
         try:
             outcome = await self._submit(source_id, source, attempt, run)
+        except JournalClosedError:
+            raise
         except (IonQError, ValueError, TypeError) as exc:
             outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
         except Exception as exc:
@@ -250,6 +294,8 @@ class Rerun:
                 job_id = await self._clone(source_id, source, attempt, token, sent)
             except SubmissionUnknownError as exc:
                 return ambiguous(source_id, exc, attempt)
+            except JournalClosedError:
+                raise
             except Exception as exc:
                 if self.guard is not None:
                     self.guard.release(source_id)
@@ -260,6 +306,9 @@ class Rerun:
                 return skipped(source_id, refused, attempt)
             if run == 0:
                 self._count_cloned()
+        if self._stopping:  # the batch was left while this clone was being sent
+            self._unawaited.append(job_id)
+            return None
         if not self.options.wait:
             return RerunOutcome(
                 source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
@@ -310,11 +359,12 @@ class Rerun:
         self.guard.settle(outcome.source_id, actual)
         return attrs.evolve(outcome, cost=actual)
 
-    def _stop_waiting(self) -> None:
-        """Forget every clone still awaited (the batch ended early)."""
+    def _stop_waiting(self) -> list[str]:
+        """Forget every clone still awaited (the batch ended early); their job ids."""
         waiting, self._waiting = self._waiting, {}
         for w in waiting.values():
             self.poller.unwatch(w.watch)
+        return [w.job_id for w in waiting.values()]
 
     def _settle(self, outcome: RerunOutcome) -> None:
         """Emit now, or after a worker has priced or journaled it."""
@@ -366,33 +416,43 @@ class Rerun:
         """Clone `source_id` (idempotently if asked), recording intent and result.
 
         A `token` from the journal (a complete scan found no job with it) is sent again.
+        The intent row is committed (fsynced) before the POST. From the intent to the
+        journaled answer the worker is not cancelled when the batch is left.
         """
         journal = self.journal
-        if not self.options.idempotent and token is None:
-            if journal is not None:
-                await journal.intent(source_id, None, attempt)
-            created = await self.ops.post_clone(source_id, self.body, retry=self.retry)
-        else:
+        body = self.body
+        fresh = token is None
+        if self.options.idempotent or token is not None:
             metadata = None
             if "metadata" not in self.body:
                 if source is None:
                     metadata = (await self.ops.get(source_id, retry=self.retry)).metadata
                 else:
                     metadata = source[0]
-            fresh = token is None
             token = token or new_token()
+            body = with_token(self.body, metadata, token)
+        if self._stopping:
+            raise asyncio.CancelledError
+        me = asyncio.current_task()
+        self._posting.add(me)
+        try:
             if journal is not None and fresh:
                 await journal.intent(source_id, token, attempt)
-            created = await clone_idempotent(
-                self.ops,
-                source_id,
-                with_token(self.body, metadata, token),
-                token=token,
-                index=self.index,
-                retry=self.retry,
-                budget=self.budget,
-                since=sent or self.index.now(),
-            )
-        if journal is not None:
-            await journal.cloned(source_id, created.id)
+            if token is None:
+                created = await self.ops.post_clone(source_id, body, retry=self.retry)
+            else:
+                created = await clone_idempotent(
+                    self.ops,
+                    source_id,
+                    body,
+                    token=token,
+                    index=self.index,
+                    retry=self.retry,
+                    budget=self.budget,
+                    since=sent or self.index.now(),
+                )
+            if journal is not None:
+                await journal.cloned(source_id, created.id)
+        finally:
+            self._posting.discard(me)
         return created.id

@@ -3,8 +3,9 @@
 The intent (with its client token) is committed before a clone is sent, and the job id as
 soon as it is known, so a run killed at any point can be resumed without cloning a source
 twice. SQLite runs in one worker thread, off the event loop; writes that arrive together
-share one transaction (group commit). WAL with synchronous=NORMAL survives a killed
-process; it does not promise the last transaction across a power cut.
+share one transaction (group commit). WAL with synchronous=FULL: every commit is fsynced
+before its writers are answered, so an intent row is on disk, across a power cut, before
+its POST is sent, and one fsync covers every intent of a group commit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 
-__all__ = ["Journal", "JournalEntry"]
+from ..errors import IonQError
+
+__all__ = ["Journal", "JournalClosedError", "JournalEntry"]
 
 T = TypeVar("T")
 
@@ -53,6 +56,10 @@ _FINISHED = (
 )
 
 
+class JournalClosedError(IonQError, RuntimeError):
+    """A write to a journal that is closed, or was closed before the write could commit."""
+
+
 @frozen(kw_only=True)
 class JournalEntry:
     """What the journal knows of one source job."""
@@ -77,6 +84,7 @@ class Journal:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -108,12 +116,13 @@ class Journal:
     @property
     def is_open(self) -> bool:
         """True between open() and close()."""
-        return self._db is not None
+        return self._db is not None and not self._closing
 
     async def open(self) -> None:
         """Create or open the database."""
         if self._db is not None:
             return
+        self._closing = False
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ionq_async-journal")
         self._db = await self._run(self._connect)
 
@@ -121,7 +130,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA synchronous=FULL")
         db.execute(_SCHEMA)
         columns = {row[1] for row in db.execute("PRAGMA table_info(rerun)")}
         if "sent" not in columns:  # a journal written before `sent` was recorded
@@ -129,9 +138,11 @@ class Journal:
         return db
 
     async def close(self) -> None:
-        """Flush pending writes and close; idempotent."""
-        if self._flusher is not None:
-            await asyncio.shield(self._flusher)
+        """Commit the writes already queued, refuse later ones, and close; idempotent."""
+        self._closing = True
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.wait([self._flusher])
+        self._answer(self._take_pending(), self._closed())
         if self._db is not None:
             db, self._db = self._db, None
             await self._run(db.close)
@@ -185,28 +196,64 @@ class Journal:
             raise RuntimeError("the journal is not open; use `async with Journal(path)`")
         return self._db
 
+    def _closed(self) -> JournalClosedError:
+        return JournalClosedError(f"the journal is not open: {self.path} was closed")
+
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        self._require()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Queue one write for the next group commit; return once it is on disk."""
+        if self._db is None or self._closing:
+            raise self._closed()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        done.add_done_callback(_retrieve)
         self._pending.append((sql, params, done))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = loop.create_task(self._flush())
         await asyncio.shield(done)
 
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            db = self._require()
-            try:
-                await self._run(functools.partial(_commit, db, batch))
-            except sqlite3.Error as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+    def _take_pending(self) -> list[tuple[str, tuple[Any, ...], asyncio.Future[None]]]:
+        batch, self._pending = self._pending, []
+        return batch
+
+    @staticmethod
+    def _answer(
+        batch: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]],
+        error: BaseException | None,
+    ) -> None:
+        for _, _, done in batch:
+            if done.done():
                 continue
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+    async def _flush(self) -> None:
+        """Commit queued writes in groups; every write is answered, whatever happens."""
+        batch: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
+        try:
+            while self._pending:
+                batch = self._take_pending()
+                db = self._db
+                if db is None:
+                    self._answer(batch, self._closed())
+                    continue
+                try:
+                    await self._run(functools.partial(_commit, db, batch))
+                except sqlite3.Error as exc:
+                    self._answer(batch, exc)
+                    continue
+                self._answer(batch, None)
+        finally:
+            error = self._closed()
+            self._answer(batch, error)
+            self._answer(self._take_pending(), error)
+
+
+def _retrieve(done: asyncio.Future[None]) -> None:
+    """Mark a write's error as seen: its writer may have been cancelled meanwhile."""
+    if not done.cancelled():
+        done.exception()
 
 
 def _commit(db: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...], Any]]) -> None:

@@ -115,6 +115,7 @@ class RerunKwargs(TypedDict, total=False):
     over_budget: Literal["refuse", "partial"]
     allow_incomplete_estimate: bool
     session: Session | str | None
+    cancel_on_exit: bool
 
 
 def _positive_int(name: str, low: int) -> Callable[[Any, Any, Any], None]:
@@ -151,6 +152,14 @@ def _session(_: Any, __: Any, value: Any) -> None:
         raise TypeError(f"session must be a Session or a session id, got {value!r}")
 
 
+def _bool(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(_: Any, __: Any, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+
+    return check
+
+
 @frozen(kw_only=True)
 class RerunOptions:
     """How a batch runs.
@@ -168,6 +177,9 @@ class RerunOptions:
     incomplete estimate refuses too, unless `allow_incomplete_estimate`. `session` (a
     Session or its id) sends every clone into that session; when it ends, the sources
     not yet cloned end `skipped`.
+
+    Leaving a `rerun()` stream early stops the batch; the clones it made keep running
+    unless `cancel_on_exit`, which cancels every clone the batch stops awaiting.
     """
 
     concurrency: int = field(default=d.BATCH_CONCURRENCY, validator=_positive_int("concurrency", 1))
@@ -182,6 +194,7 @@ class RerunOptions:
     over_budget: Literal["refuse", "partial"] = field(default="refuse", validator=_over_budget)
     allow_incomplete_estimate: bool = False
     session: Session | str | None = field(default=None, validator=_session)
+    cancel_on_exit: bool = field(default=False, validator=_bool("cancel_on_exit"))
 
     @property
     def session_id(self) -> str | None:

@@ -9,8 +9,8 @@ from typing import Any, Unpack
 import attrs
 
 from .._batch.estimate import RerunEstimate, estimate_rerun
-from .._batch.run import Engines, rerun, rerun_all
-from .._batch.types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
+from .._batch.run import Engines, RerunStream, rerun, rerun_all
+from .._batch.types import RerunKwargs, RerunOptions, RerunReport
 from .._core.estimates import estimate_params, load_estimate
 from .._core.http import RequestPath
 from .._core.operations import JobOperations
@@ -92,7 +92,12 @@ class Jobs:
 
     def _engines(self) -> Engines:
         return Engines(
-            self._ops, self.poller, self.token_index, self._http.retry, self._http.budget
+            self._ops,
+            self.poller,
+            self.token_index,
+            self._http.retry,
+            self._http.budget,
+            cancel=self.cancel_many,
         )
 
     async def create(
@@ -351,13 +356,14 @@ class Jobs:
         source_ids: Iterable[str],
         request: CloneRequest | None = None,
         **options: Unpack[RerunKwargs],
-    ) -> AsyncGenerator[RerunOutcome, None]:
-        """Clone every source job with `request` and yield each RerunOutcome as it finishes.
+    ) -> RerunStream:
+        """Clone every source job with `request`; a stream of each RerunOutcome as it finishes.
 
         Every distinct source id is accounted exactly once (completed, failed, canceled,
         error or ambiguous); an error of the batch itself is raised from the iterator.
+        `async with` the stream: leaving the block stops the batch (see RerunStream).
         Options (see RerunOptions): concurrency=64, wait=True, poll, timeout, journal,
-        idempotent=True, retry_failed=0, on_progress.
+        idempotent=True, retry_failed=0, on_progress, cancel_on_exit=False.
         """
         body, opts = _rerun_args(request, options)
         return rerun(self._engines(), source_ids, body, opts)
