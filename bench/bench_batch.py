@@ -6,14 +6,16 @@ Every measurement uses a fresh emulator process (``bench/_emulator.py``, seeded 
 completed source jobs; clones run 0.05 + 0.1 + 0.2 s of virtual time) and a fresh client
 process, so that the client's peak RSS (``ru_maxrss``) and CPU are its own. HTTP requests
 are counted by the emulator. ``rerun_all`` is run with ``idempotent=False`` and with the
-default ``idempotent=True``, and the streaming ``rerun(idempotent=False)`` with its outcomes
-counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults.
+default ``idempotent=True``, with tokens and a ``journal=`` (a fresh SQLite file on disk,
+an fsync per group commit), and the streaming ``rerun(idempotent=False)`` with its outcomes
+counted, not kept; all at the default ``concurrency=64`` and ``AsyncIonQ`` defaults
+(``--kinds`` picks some of them).
 
 Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
 emulator's clone and GET throughput with raw aiohttp (64 in flight, 100 connections),
 measured on fresh emulators just before each run, at the run's size (at most --probe-n
 requests), so that each run's ratio compares two measurements of the same minute;
-requests_needed is N clones (plus N source GETs when idempotent), and first_poll = 1.0 s
+requests_needed is N clones (plus N/100 source reads with tokens), and first_poll = 1.0 s
 is the first poll of the default PollPolicy, the earliest moment a 0.35 s job can be seen
 completed.
 """
@@ -47,6 +49,7 @@ DURATIONS = (0.05, 0.1, 0.2)
 KINDS = {
     "plain": "`rerun_all(idempotent=False)`",
     "idempotent": "`rerun_all()` (tokens)",
+    "journal": "`rerun_all(journal=...)` (tokens, journal)",
     "stream": "`rerun(idempotent=False)`, outcomes not kept",
 }
 FIRST_POLL = 1.0
@@ -105,6 +108,10 @@ async def _rerun(port: int, key: str, ids: list[str], kind: str) -> dict[str, An
             counts: dict[str, int] = {}
             async for outcome in client.jobs.rerun(ids, idempotent=False):
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        elif kind == "journal":
+            with tempfile.TemporaryDirectory() as where:
+                report = await client.jobs.rerun_all(ids, journal=Path(where) / "run.sqlite")
+            counts = dict(report.counts)
         else:
             report = await client.jobs.rerun_all(ids, idempotent=kind == "idempotent")
             counts = dict(report.counts)
@@ -161,7 +168,7 @@ def orchestrate(args: argparse.Namespace) -> str:
         per_job: dict[tuple[int, str], float] = {}
         for n in args.sizes:
             runs = args.runs if n <= 10_000 else args.big_runs
-            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+            results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in args.kinds}
             for run in range(runs):
                 # The ceilings of this run: measured just before it, at its size (capped),
                 # so a noisy minute on the shared machine moves both sides of the ratio.
@@ -176,11 +183,13 @@ def orchestrate(args: argparse.Namespace) -> str:
                     f"GET {ceiling['get']:.0f}/s, list of 100 {ceiling['list']:.0f}/s",
                     file=sys.stderr,
                 )
-                order = list(KINDS)[run % len(KINDS) :] + list(KINDS)[: run % len(KINDS)]
+                kinds = list(args.kinds)
+                order = kinds[run % len(kinds) :] + kinds[: run % len(kinds)]
                 for kind in order:
                     r = _measure(kind, n, tmp, args.timeout)
                     # An idempotent batch reads its sources' metadata 100 at a time.
-                    gets = n / 100 / ceiling["list"] if kind == "idempotent" else 0.0
+                    tokens = kind in ("idempotent", "journal")
+                    gets = n / 100 / ceiling["list"] if tokens else 0.0
                     r["ideal"] = n / ceiling["clone"] + gets + FIRST_POLL
                     results[kind].append(r)
                     print(
@@ -229,7 +238,7 @@ def orchestrate(args: argparse.Namespace) -> str:
     ]
     lin = []
     sizes = sorted(args.sizes)
-    for kind in KINDS:
+    for kind in args.kinds:
         for a, b in itertools.pairwise(sizes):
             lin.append(
                 f"{KINDS[kind]}: client CPU per job at {b:,} / at {a:,} = "
@@ -261,6 +270,7 @@ def main() -> None:
     p.add_argument("--big-runs", type=int, default=1, help="runs per size above 10,000 jobs")
     p.add_argument("--probe-n", type=int, default=PROBE_N, help="most requests per ceiling probe")
     p.add_argument("--timeout", type=float, default=1800.0, help="per measurement, seconds")
+    p.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
     p.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     p.add_argument("--child", choices=(*KINDS, "probe"), help=argparse.SUPPRESS)
     p.add_argument("--ids", help=argparse.SUPPRESS)
