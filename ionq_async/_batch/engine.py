@@ -452,7 +452,7 @@ class Rerun:
                     since=sent or self.index.now(),
                 )
             if journal is not None:
-                await journal.cloned(source_id, created.id)
+                journal.cloned_soon(source_id, created.id)
         finally:
             self._posting.discard(me)
         return created.id

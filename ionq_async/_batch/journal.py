@@ -3,15 +3,19 @@
 The intent (with its client token) is committed before a clone is sent, and the job id as
 soon as it is known, so a run killed at any point can be resumed without cloning a source
 twice. SQLite runs in one worker thread, off the event loop; writes that arrive together
-share one transaction (group commit). WAL with synchronous=FULL: every commit is fsynced
-before its writers are answered, so an intent row is on disk, across a power cut, before
-its POST is sent, and one fsync covers every intent of a group commit.
+share one transaction (group commit). WAL: a commit holding an intent runs with
+synchronous=FULL (fsynced before its writers are answered), so an intent row is on disk,
+across a power cut, before its POST is sent, and one fsync covers every intent of a group
+commit and every commit before it. Other commits (clone ids, final statuses) run with
+synchronous=NORMAL: a power cut may lose the last of them, and a resume finds those clones
+by their tokens.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import sqlite3
 import time
@@ -26,6 +30,8 @@ from attrs import frozen
 from ..errors import IonQError
 
 __all__ = ["Journal", "JournalClosedError", "JournalEntry"]
+
+logger = logging.getLogger("ionq_async")
 
 T = TypeVar("T")
 
@@ -85,6 +91,7 @@ class Journal:
         self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
+        self._synchronous = "FULL"
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -185,6 +192,16 @@ class Journal:
         """Record the id of the clone of `source_id`."""
         await self._write(_CLONED, (job_id, time.time(), source_id))
 
+    def cloned_soon(self, source_id: str, job_id: str) -> None:
+        """Queue the id of the clone of `source_id` for the next commit, without waiting.
+
+        Writes commit in order, so a later write for the source lands with or after it;
+        close() commits it. A failure to commit is logged.
+        """
+        self._enqueue(_CLONED, (job_id, time.time(), source_id)).add_done_callback(
+            functools.partial(_log_failure, source_id)
+        )
+
     async def finished(
         self, source_id: str, status: str, *, job_id: str | None = None, error: str | None = None
     ) -> None:
@@ -200,7 +217,11 @@ class Journal:
         return JournalClosedError(f"the journal is not open: {self.path} was closed")
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        """Queue one write for the next group commit; return once it is on disk."""
+        """Queue one write for the next group commit; return once it is committed."""
+        await asyncio.shield(self._enqueue(sql, params))
+
+    def _enqueue(self, sql: str, params: tuple[Any, ...]) -> asyncio.Future[None]:
+        """Queue one write for the next group commit; its future says when it is committed."""
         if self._db is None or self._closing:
             raise self._closed()
         loop = asyncio.get_running_loop()
@@ -209,7 +230,7 @@ class Journal:
         self._pending.append((sql, params, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush())
-        await asyncio.shield(done)
+        return done
 
     def _take_pending(self) -> list[tuple[str, tuple[Any, ...], asyncio.Future[None]]]:
         batch, self._pending = self._pending, []
@@ -239,7 +260,7 @@ class Journal:
                     self._answer(batch, self._closed())
                     continue
                 try:
-                    await self._run(functools.partial(_commit, db, batch))
+                    await self._run(functools.partial(self._commit, db, batch))
                 except sqlite3.Error as exc:
                     self._answer(batch, exc)
                     continue
@@ -249,11 +270,27 @@ class Journal:
             self._answer(batch, error)
             self._answer(self._take_pending(), error)
 
+    def _commit(
+        self, db: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...], Any]]
+    ) -> None:
+        """One transaction (in the journal's thread); fsynced if it holds an intent."""
+        level = "FULL" if any(sql is _INTENT for sql, _, _ in batch) else "NORMAL"
+        if level != self._synchronous:
+            db.execute(f"PRAGMA synchronous={level}")
+            self._synchronous = level
+        _commit(db, batch)
+
 
 def _retrieve(done: asyncio.Future[None]) -> None:
     """Mark a write's error as seen: its writer may have been cancelled meanwhile."""
     if not done.cancelled():
         done.exception()
+
+
+def _log_failure(source_id: str, done: asyncio.Future[None]) -> None:
+    error = None if done.cancelled() else done.exception()
+    if error is not None:
+        logger.error("could not journal the clone of %s: %s", source_id, error)
 
 
 def _commit(db: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...], Any]]) -> None:
