@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import sqlite3
 import time
@@ -161,9 +162,13 @@ class Rerun:
         ]
         try:
             await asyncio.wait([self._all_done, *workers], return_when=asyncio.FIRST_COMPLETED)
+            if self._all_done.done():
+                self._all_done.result()
             for worker in workers:
                 if worker.done():
                     worker.result()
+            if self.journal is not None and not self.journal.is_open:
+                raise JournalClosedError(f"the journal is not open: {self.journal.path} was closed")
         except JournalClosedError as exc:
             raise JournalClosedError(
                 f"{exc}; the batch stopped with {self._left} of "
@@ -367,14 +372,50 @@ class Rerun:
         return [w.job_id for w in waiting.values()]
 
     def _settle(self, outcome: RerunOutcome) -> None:
-        """Emit now, or after a worker has priced or journaled it."""
-        if self.journal is None and self.guard is None:
-            self._emit(outcome)
-        else:
+        """Emit now, once journaled, or after a worker has priced it."""
+        if self.guard is not None:
             self._later(outcome)
+        elif self.journal is not None:
+            self._journal_then_emit(self.journal, outcome)
+        else:
+            self._emit(outcome)
+
+    def _journal_then_emit(self, journal: Journal, outcome: RerunOutcome) -> None:
+        """Queue the outcome's journal row; emit it once committed. No worker waits for it,
+        so the ends of one poll round share one commit while the workers go on cloning."""
+        error = outcome.error
+        try:
+            done = journal.finished_soon(
+                outcome.source_id,
+                outcome.status,
+                job_id=outcome.job_id,
+                error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
+            )
+        except JournalClosedError as exc:
+            self._fail(exc)
+            return
+        done.add_done_callback(functools.partial(self._journaled, outcome))
+
+    def _journaled(self, outcome: RerunOutcome, done: asyncio.Future[None]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if isinstance(error, JournalClosedError):
+            self._fail(error)
+            return
+        if error is not None:
+            logger.error("could not journal the end of %s: %s", outcome.source_id, error)
+        self._emit(outcome)
+
+    def _fail(self, error: BaseException) -> None:
+        """End the batch with an error of its own (raised from `drive`)."""
+        if self._all_done is not None and not self._all_done.done():
+            self._all_done.set_exception(error)
+            self._all_done.exception()  # seen, even when the batch is already being left
 
     async def _finish(self, outcome: RerunOutcome) -> None:
         """Price the clone (if tracking spend), journal the outcome (if journaling), emit it."""
+        if self.guard is None:
+            self._settle(outcome)
+            return
         if outcome.status in ("completed", "failed", "canceled"):
             outcome = await self._priced(outcome)
         if self.journal is not None:

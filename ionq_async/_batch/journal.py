@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
+import operator
 import os
 import sqlite3
 import time
@@ -34,6 +36,8 @@ __all__ = ["Journal", "JournalClosedError", "JournalEntry"]
 logger = logging.getLogger("ionq_async")
 
 T = TypeVar("T")
+_Write = tuple[str, tuple[Any, ...], "asyncio.Future[None] | None"]
+"""A queued write: its SQL, its parameters, and the future of its writer (None: not awaited)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rerun (
@@ -88,7 +92,7 @@ class Journal:
         self.path = Path(path)
         self._executor: ThreadPoolExecutor | None = None
         self._db: sqlite3.Connection | None = None
-        self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
+        self._pending: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self._synchronous = "FULL"
@@ -198,15 +202,21 @@ class Journal:
         Writes commit in order, so a later write for the source lands with or after it;
         close() commits it. A failure to commit is logged.
         """
-        self._enqueue(_CLONED, (job_id, time.time(), source_id)).add_done_callback(
-            functools.partial(_log_failure, source_id)
-        )
+        self._enqueue(_CLONED, (job_id, time.time(), source_id), None)
 
     async def finished(
         self, source_id: str, status: str, *, job_id: str | None = None, error: str | None = None
     ) -> None:
         """Record how `source_id`'s re-run ended."""
         await self._write(_FINISHED, (source_id, job_id, status, error, time.time()))
+
+    def finished_soon(
+        self, source_id: str, status: str, *, job_id: str | None = None, error: str | None = None
+    ) -> asyncio.Future[None]:
+        """Queue how `source_id`'s re-run ended; the future is answered once it is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._enqueue(_FINISHED, (source_id, job_id, status, error, time.time()), done)
+        return done
 
     def _require(self) -> sqlite3.Connection:
         if self._db is None:
@@ -217,62 +227,65 @@ class Journal:
         return JournalClosedError(f"the journal is not open: {self.path} was closed")
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        """Queue one write for the next group commit; return once it is committed."""
-        await asyncio.shield(self._enqueue(sql, params))
+        """Queue one write for the next group commit; return once it is committed.
 
-    def _enqueue(self, sql: str, params: tuple[Any, ...]) -> asyncio.Future[None]:
-        """Queue one write for the next group commit; its future says when it is committed."""
-        if self._db is None or self._closing:
-            raise self._closed()
+        A cancelled writer's write still commits: it is in the queue, not in the future.
+        """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        done.add_done_callback(_retrieve)
+        self._enqueue(sql, params, done)
+        await done
+
+    def _enqueue(
+        self, sql: str, params: tuple[Any, ...], done: asyncio.Future[None] | None
+    ) -> None:
+        """Queue one write for the next group commit (`done` is answered once it is)."""
+        if self._db is None or self._closing:
+            raise self._closed()
         self._pending.append((sql, params, done))
         if self._flusher is None or self._flusher.done():
-            self._flusher = loop.create_task(self._flush())
-        return done
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
-    def _take_pending(self) -> list[tuple[str, tuple[Any, ...], asyncio.Future[None]]]:
+    def _take_pending(self) -> list[_Write]:
         batch, self._pending = self._pending, []
         return batch
 
     @staticmethod
-    def _answer(
-        batch: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]],
-        error: BaseException | None,
-    ) -> None:
-        for _, _, done in batch:
-            if done.done():
+    def _answer(batch: list[_Write], error: BaseException | None) -> None:
+        for _, params, done in batch:
+            if done is None:
+                if error is not None:
+                    logger.error("could not journal %s: %s", params, error)
+            elif done.done():
                 continue
-            if error is None:
+            elif error is None:
                 done.set_result(None)
             else:
                 done.set_exception(error)
+                done.exception()  # seen: its writer may have been cancelled meanwhile
 
     async def _flush(self) -> None:
         """Commit queued writes in groups; every write is answered, whatever happens."""
-        batch: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
+        batch: list[_Write] = []
         try:
             while self._pending:
                 batch = self._take_pending()
+                error: BaseException | None = None
                 db = self._db
                 if db is None:
-                    self._answer(batch, self._closed())
-                    continue
-                try:
-                    await self._run(functools.partial(self._commit, db, batch))
-                except sqlite3.Error as exc:
-                    self._answer(batch, exc)
-                    continue
-                self._answer(batch, None)
-        finally:
-            error = self._closed()
-            self._answer(batch, error)
-            self._answer(self._take_pending(), error)
+                    error = self._closed()
+                else:
+                    try:
+                        await self._run(functools.partial(self._commit, db, batch))
+                    except sqlite3.Error as exc:
+                        error = exc
+                answered, batch = batch, []
+                self._answer(answered, error)
+        finally:  # cancelled, or the executor gone: nothing may wait forever
+            self._answer(batch, self._closed())
+            self._answer(self._take_pending(), self._closed())
 
-    def _commit(
-        self, db: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...], Any]]
-    ) -> None:
+    def _commit(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
         """One transaction (in the journal's thread); fsynced if it holds an intent."""
         level = "FULL" if any(sql is _INTENT for sql, _, _ in batch) else "NORMAL"
         if level != self._synchronous:
@@ -281,23 +294,12 @@ class Journal:
         _commit(db, batch)
 
 
-def _retrieve(done: asyncio.Future[None]) -> None:
-    """Mark a write's error as seen: its writer may have been cancelled meanwhile."""
-    if not done.cancelled():
-        done.exception()
-
-
-def _log_failure(source_id: str, done: asyncio.Future[None]) -> None:
-    error = None if done.cancelled() else done.exception()
-    if error is not None:
-        logger.error("could not journal the clone of %s: %s", source_id, error)
-
-
-def _commit(db: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...], Any]]) -> None:
+def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
+    """One transaction; each run of writes with the same SQL in one executemany, in order."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        for sql, params, _ in batch:
-            db.execute(sql, params)
+        for sql, run in itertools.groupby(batch, key=operator.itemgetter(0)):
+            db.executemany(sql, [params for _, params, _ in run])
     except BaseException:
         db.execute("ROLLBACK")
         raise

@@ -201,6 +201,8 @@ class RerunStream:
         if self._left == 0:
             await asyncio.wait([driver])
             await self.aclose()
+            if not driver.cancelled():
+                driver.result()  # an error of the batch at its very end (its journal closed)
             raise StopAsyncIteration
         try:
             item = await self._queue.get()
