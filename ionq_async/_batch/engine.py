@@ -381,8 +381,11 @@ class Rerun:
             self._emit(outcome)
 
     def _journal_then_emit(self, journal: Journal, outcome: RerunOutcome) -> None:
-        """Queue the outcome's journal row; emit it once committed. No worker waits for it,
-        so the ends of one poll round share one commit while the workers go on cloning."""
+        """Queue the outcome's journal row; emit the outcome once it is committed.
+
+        No worker waits for it: the ends of one poll round share one commit while the
+        workers go on cloning.
+        """
         error = outcome.error
         try:
             done = journal.finished_soon(
@@ -397,6 +400,7 @@ class Rerun:
         done.add_done_callback(functools.partial(self._journaled, outcome))
 
     def _journaled(self, outcome: RerunOutcome, done: asyncio.Future[None]) -> None:
+        """The outcome's row is committed (or could not be): emit it, or end the batch."""
         error = None if done.cancelled() else done.exception()
         if isinstance(error, JournalClosedError):
             self._fail(error)
@@ -457,8 +461,8 @@ class Rerun:
         """Clone `source_id` (idempotently if asked), recording intent and result.
 
         A `token` from the journal (a complete scan found no job with it) is sent again.
-        The intent row is committed (fsynced) before the POST. From the intent to the
-        journaled answer the worker is not cancelled when the batch is left.
+        The intent row is committed (fsynced) before the POST. From the intent until the
+        answer is queued for the journal, leaving the batch does not cancel the worker.
         """
         journal = self.journal
         body = self.body

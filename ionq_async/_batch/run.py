@@ -255,12 +255,18 @@ class RerunStream:
                 self._closed.set()
 
     def __del__(self) -> None:
+        """Collected unclosed: stop the batch in the background (the client's close awaits it)."""
         if not self._started or self._closed is not None:
             return
         try:
-            self._engines.poller.spawn(self.aclose())
-        except RuntimeError:  # the event loop is closed: nothing is left running
+            asyncio.get_running_loop()
+        except RuntimeError:  # collected outside its event loop: nothing of it runs any more
             return
+        closing = self.aclose()
+        try:
+            self._engines.poller.spawn(closing)
+        except RuntimeError:
+            closing.close()
 
 
 def rerun(
