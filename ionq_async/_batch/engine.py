@@ -12,7 +12,7 @@ import functools
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -20,39 +20,34 @@ import attrs
 
 from .._core import defaults as d
 from .._core.retry import RetryBudget, RetryPolicy
-from .._core.serde import load_metadata
 from .._engine.idempotency import (
     CloneOperations,
     TokenIndex,
-    clone_idempotent,
     find_clone,
-    new_token,
-    with_token,
 )
 from .._engine.polling import DEFAULT_POLL, Poller
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
-from ..errors import IonQError, ResponseValidationError, SubmissionUnknownError
+from ..errors import IonQError, SubmissionUnknownError
+from .ends import JournaledEnds, journal_error
 from .journal import Journal, JournalClosedError, JournalEntry
-from .prefetch import Known, Sources
+from .leaving import CancelMany, Leaving, cancel_remote
+from .prefetch import Known, Sources, read_known
 from .records import Again, Waiting
 from .resume import (
     ambiguous,
-    is_id,
     journaled_end,
     sent_at,
     session_refusal,
     skipped,
     untokened,
 )
+from .send import Sender
 from .spend import SpendGuard
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
 
-__all__ = ["BatchOperations", "CancelMany", "Rerun"]
+__all__ = ["BatchOperations", "Rerun"]
 
 logger = logging.getLogger("ionq_async")
-
-CancelMany = Callable[[Sequence[str]], Awaitable[object]]
-"""Cancel jobs in one request (`PUT /jobs/status/cancel`)."""
 
 
 class BatchOperations(CloneOperations, Protocol):
@@ -74,9 +69,8 @@ class Rerun:
     poller watch whose callback settles the source, so 10,000 waiting jobs are 10,000
     small records, not 10,000 suspended tasks.
 
-    A batch left early (cancelled, or a worker failed) stops submitting at once: workers
-    not sending a clone are cancelled, those with a POST in flight finish it and journal
-    its answer, and the clones still awaited are forgotten (cancelled with `cancel_on_exit`).
+    A batch left early (cancelled, or a worker failed) stops as `Leaving` says; the
+    clones still awaited are forgotten (cancelled with `cancel_on_exit`).
     """
 
     def __init__(
@@ -119,9 +113,18 @@ class Rerun:
         self._all_done: asyncio.Future[None] | None = None
         self._waiting: dict[asyncio.Future[Job], Waiting] = {}
         self._on_waited = self._waited
-        self._stopping = False
-        self._posting: set[asyncio.Task[Any] | None] = set()
-        self._unawaited: list[str] = []
+        self._leaving = Leaving()
+        self._sender = Sender(
+            ops,
+            body,
+            idempotent=options.idempotent,
+            index=index,
+            retry=retry,
+            budget=budget,
+            journal=journal,
+            leaving=self._leaving,
+        )
+        self._ends = None if journal is None else JournaledEnds(journal, self._emit, self._fail)
 
     def snapshot(self) -> RerunProgress:
         """The counters now."""
@@ -155,7 +158,8 @@ class Rerun:
         loop = asyncio.get_running_loop()
         self._all_done = loop.create_future()
         needs_source = self.options.idempotent and "metadata" not in self.body
-        sources = Sources(iter(ids), self._read_sources if needs_source else None)
+        read = functools.partial(read_known, self.ops, self.retry, self.resume)
+        sources = Sources(iter(ids), read if needs_source else None)
         workers = [
             loop.create_task(self._worker(sources))
             for _ in range(min(self.options.concurrency, len(ids)))
@@ -176,59 +180,14 @@ class Rerun:
             ) from exc
         finally:
             sources.close()
-            await self._leave(workers)
-
-    async def _leave(self, workers: list[asyncio.Task[None]]) -> None:
-        """Stop submitting; let POSTs in flight settle; stop awaiting the clones left."""
-        self._stopping = True
-        self._wake.set()
-        for worker in workers:
-            if worker not in self._posting:
-                worker.cancel()
-        try:
-            await asyncio.gather(*workers, return_exceptions=True)
-        finally:  # a second cancellation ends the POSTs in flight too
-            for worker in workers:
-                worker.cancel()
-            left = [*self._stop_waiting(), *self._unawaited]
-        if left and self.options.cancel_on_exit:
-            await self._cancel_remote(left)
-
-    async def _cancel_remote(self, job_ids: list[str]) -> None:
-        """Cancel the clones the batch stops awaiting (`cancel_on_exit`), 100 per request."""
-        if self.cancel is None:
-            logger.warning("cannot cancel %d clones: no cancel operation", len(job_ids))
-            return
-        for start in range(0, len(job_ids), d.CHUNK_IDS):
-            chunk = job_ids[start : start + d.CHUNK_IDS]
-            try:
-                await self.cancel(chunk)
-            except IonQError as exc:
-                logger.warning("could not cancel %d clones left running: %s", len(chunk), exc)
-
-    async def _read_sources(self, chunk: list[str]) -> Mapping[str, Known]:
-        """The metadata of a chunk's sources that need a clone, in one request where it can."""
-        wanted = [i for i in chunk if i not in self.resume and is_id(i)]
-        if not wanted:
-            return {}
-        try:
-            found = await self.ops.read_states(wanted, retry=self.retry)
-        except IonQError as exc:
-            logger.info(
-                "could not read %d source jobs at once (%s); reading each", len(wanted), exc
-            )
-            return {}
-        known: dict[str, Known] = {}
-        for source_id, (_, raw) in (found or {}).items():
-            try:
-                known[source_id] = (load_metadata(raw.get("metadata")),)
-            except ResponseValidationError:
-                continue  # read alone, where the error is the source's own
-        return known
+            self._wake.set()
+            left = await self._leaving.leave(workers, self._stop_waiting)
+            if left and self.options.cancel_on_exit:
+                await cancel_remote(self.cancel, left)
 
     async def _worker(self, sources: Sources) -> None:
         """Take work, re-runs and journal writes first, until every source is settled."""
-        while self._left and not self._stopping:
+        while self._left and not self._leaving.stopping:
             if self._urgent:
                 item = self._urgent.popleft()
                 if isinstance(item, Again):
@@ -296,7 +255,7 @@ class Rerun:
             if token is None:
                 attempt += 1
             try:
-                job_id = await self._clone(source_id, source, attempt, token, sent)
+                job_id = await self._sender.clone(source_id, source, attempt, token, sent)
             except SubmissionUnknownError as exc:
                 return ambiguous(source_id, exc, attempt)
             except JournalClosedError:
@@ -311,8 +270,8 @@ class Rerun:
                 return skipped(source_id, refused, attempt)
             if run == 0:
                 self._count_cloned()
-        if self._stopping:  # the batch was left while this clone was being sent
-            self._unawaited.append(job_id)
+        if self._leaving.stopping:  # the batch was left while this clone was being sent
+            self._leaving.unawaited.append(job_id)
             return None
         if not self.options.wait:
             return RerunOutcome(
@@ -375,39 +334,10 @@ class Rerun:
         """Emit now, once journaled, or after a worker has priced it."""
         if self.guard is not None:
             self._later(outcome)
-        elif self.journal is not None:
-            self._journal_then_emit(self.journal, outcome)
+        elif self._ends is not None:
+            self._ends.add(outcome)
         else:
             self._emit(outcome)
-
-    def _journal_then_emit(self, journal: Journal, outcome: RerunOutcome) -> None:
-        """Queue the outcome's journal row; emit the outcome once it is committed.
-
-        No worker waits for it: the ends of one poll round share one commit while the
-        workers go on cloning.
-        """
-        error = outcome.error
-        try:
-            done = journal.finished_soon(
-                outcome.source_id,
-                outcome.status,
-                job_id=outcome.job_id,
-                error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
-            )
-        except JournalClosedError as exc:
-            self._fail(exc)
-            return
-        done.add_done_callback(functools.partial(self._journaled, outcome))
-
-    def _journaled(self, outcome: RerunOutcome, done: asyncio.Future[None]) -> None:
-        """The outcome's row is committed (or could not be): emit it, or end the batch."""
-        error = None if done.cancelled() else done.exception()
-        if isinstance(error, JournalClosedError):
-            self._fail(error)
-            return
-        if error is not None:
-            logger.error("could not journal the end of %s: %s", outcome.source_id, error)
-        self._emit(outcome)
 
     def _fail(self, error: BaseException) -> None:
         """End the batch with an error of its own (raised from `drive`)."""
@@ -423,13 +353,12 @@ class Rerun:
         if outcome.status in ("completed", "failed", "canceled"):
             outcome = await self._priced(outcome)
         if self.journal is not None:
-            error = outcome.error
             try:
                 await self.journal.finished(
                     outcome.source_id,
                     outcome.status,
                     job_id=outcome.job_id,
-                    error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
+                    error=journal_error(outcome),
                 )
             except sqlite3.Error:
                 logger.exception("could not journal the end of %s", outcome.source_id)
@@ -449,55 +378,3 @@ class Rerun:
         """Count a source as cloned (once, however many times it is re-run)."""
         self.cloned += 1
         self.progress()
-
-    async def _clone(
-        self,
-        source_id: str,
-        source: Known | None,
-        attempt: int,
-        token: str | None,
-        sent: datetime | None,
-    ) -> str:
-        """Clone `source_id` (idempotently if asked), recording intent and result.
-
-        A `token` from the journal (a complete scan found no job with it) is sent again.
-        The intent row is committed (fsynced) before the POST. From the intent until the
-        answer is queued for the journal, leaving the batch does not cancel the worker.
-        """
-        journal = self.journal
-        body = self.body
-        fresh = token is None
-        if self.options.idempotent or token is not None:
-            metadata = None
-            if "metadata" not in self.body:
-                if source is None:
-                    metadata = (await self.ops.get(source_id, retry=self.retry)).metadata
-                else:
-                    metadata = source[0]
-            token = token or new_token()
-            body = with_token(self.body, metadata, token)
-        if self._stopping:
-            raise asyncio.CancelledError
-        me = asyncio.current_task()
-        self._posting.add(me)
-        try:
-            if journal is not None and fresh:
-                await journal.intent(source_id, token, attempt)
-            if token is None:
-                created = await self.ops.post_clone(source_id, body, retry=self.retry)
-            else:
-                created = await clone_idempotent(
-                    self.ops,
-                    source_id,
-                    body,
-                    token=token,
-                    index=self.index,
-                    retry=self.retry,
-                    budget=self.budget,
-                    since=sent or self.index.now(),
-                )
-            if journal is not None:
-                journal.cloned_soon(source_id, created.id)
-        finally:
-            self._posting.discard(me)
-        return created.id

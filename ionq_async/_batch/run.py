@@ -16,9 +16,10 @@ from .._engine.idempotency import TokenIndex
 from .._engine.polling import Poller
 from .._models.jobs import Money
 from ..errors import BudgetExceededError, IonQError
-from .engine import BatchOperations, CancelMany, Rerun
+from .engine import BatchOperations, Rerun
 from .estimate import EstimateOperations, estimate_rerun
 from .journal import Journal, JournalEntry
+from .leaving import CancelMany
 from .resume import is_id, journaled_end
 from .spend import SpendGuard
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
