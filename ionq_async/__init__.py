@@ -1,7 +1,8 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
 from ._batch.estimate import RerunEstimate, SourceEstimate
-from ._batch.journal import Journal, JournalEntry
+from ._batch.journal import Journal, JournalClosedError, JournalEntry
+from ._batch.run import RerunStream
 from ._batch.types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
 from ._blocking import IonQ
 from ._client import DEFAULT_BASE_URL, AsyncIonQ
@@ -109,6 +110,7 @@ __all__ = [
     "Jobs",
     "JobsStatusChange",
     "Journal",
+    "JournalClosedError",
     "JournalEntry",
     "Money",
     "Noise",
@@ -123,6 +125,7 @@ __all__ = [
     "RerunOutcome",
     "RerunProgress",
     "RerunReport",
+    "RerunStream",
     "ResponseValidationError",
     "Results",
     "RetryBudget",

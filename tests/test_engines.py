@@ -512,6 +512,52 @@ async def test_a_batch_timeout_settles_a_source_as_error_in_fake_time() -> None:
     assert t.now == pytest.approx(60.0)
 
 
+async def test_a_cancelled_batch_lets_its_posts_in_flight_settle_and_sends_no_more() -> None:
+    t = FakeTime()
+    ops = FakeOps(t, run_for=1e4)
+    ops.clone_delay = 1.0
+    ids = [ops.add() for _ in range(100)]
+    eng = engines(t, ops)
+    options = RerunOptions(concurrency=10, poll=STEADY, idempotent=False)
+    batch = asyncio.ensure_future(rerun_all(eng, ids, {}, options))
+
+    async def leave_at(when: float) -> None:
+        await t.sleep(when)
+        batch.cancel()
+
+    await t.run(asyncio.gather(leave_at(2.5), asyncio.wait([batch])))
+    assert batch.cancelled()
+    assert ops.in_flight == 0
+    assert ops.calls["post_clone"] == len(ops.created) == 30, "the 10 POSTs in flight settled"
+    await t.run(t.sleep(100.0))
+    assert ops.calls["post_clone"] == 30, "no POST after the batch was left"
+    assert eng.poller.watched == 0
+    await eng.poller.close()
+
+
+async def test_a_second_cancellation_ends_the_posts_in_flight_too() -> None:
+    t = FakeTime()
+    ops = FakeOps(t, run_for=1e4)
+    ops.clone_delay = 1.0
+    ids = [ops.add() for _ in range(100)]
+    eng = engines(t, ops)
+    batch = asyncio.ensure_future(
+        rerun_all(eng, ids, {}, RerunOptions(concurrency=10, poll=STEADY, idempotent=False))
+    )
+
+    async def leave_twice() -> None:
+        await t.sleep(2.5)
+        batch.cancel()
+        await t.sleep(0.1)
+        batch.cancel()
+
+    await t.run(asyncio.gather(leave_twice(), asyncio.wait([batch])))
+    await t.run(t.sleep(100.0))
+    assert batch.cancelled()
+    assert ops.calls["post_clone"] == 30 and len(ops.created) == 20, "in flight: abandoned"
+    await eng.poller.close()
+
+
 async def test_transient_failures_are_rerun_up_to_retry_failed() -> None:
     t = FakeTime()
     ops = FakeOps(t, run_for=5.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import re
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ionq_async.testing import FakeIonQ
+from ionq_async.testing import FakeIonQ, Fate
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 README_SOURCE_ID = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
@@ -107,6 +108,35 @@ async def test_blocking_quickstart_runs_unchanged(monkeypatch: pytest.MonkeyPatc
     assert lines[0] == f"{clone.id} completed {{'0': 0.5, '3': 0.5}}"
     assert clone.shots == 1000
     assert {line.split()[0] for line in lines[1:]} == {source.id, clone.id}
+
+
+async def test_rerun_example_runs_unchanged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code = _section_block(README.read_text(encoding="utf-8"), "## Re-running many jobs", "python")
+    assert "async with client.jobs.rerun(" in code and "break" in code
+    body = "\n".join("        " + line for line in code.splitlines())
+    program = (
+        "import asyncio, os, sys\nfrom ionq_async import AsyncIonQ\n\n\n"
+        "async def main(source_ids):\n    async with AsyncIonQ() as client:\n"
+        f"{body}\n\n\nos.chdir(sys.argv[1])\nasyncio.run(main(sys.argv[2:]))\n"
+    )
+    async with FakeIonQ(durations=(0.0, 0.0, 0.0)) as fake:
+        sources = [fake.add_job(status="completed").id for _ in range(12)]
+        fake.script_next_fates([Fate.failed("CompilationError")])
+        monkeypatch.setenv("IONQ_API_KEY", fake.api_key)
+        monkeypatch.setenv("IONQ_BASE_URL", fake.base_url)
+        out = await _run_python(program, str(tmp_path), *sources)
+        clones = {s: fake.clones_of(s) for s in sources}
+    assert all(len(c) == 1 for c in clones.values()), "the resume cloned nothing twice"
+    assert all(c[0].shots == 500 for c in clones.values())
+    lines = out.decode().splitlines()
+    streamed = lines[: lines.index(next(line for line in lines if line.startswith("{")))]
+    assert streamed[-1].split()[1] == "failed", "the block was left at the failure"
+    counts = ast.literal_eval(next(line for line in lines if line.startswith("{")))
+    assert (counts["completed"], counts["failed"]) == (11, 1)
+    assert sorted(line.split()[0] for line in lines[-12:]) == sorted(sources)
+    assert (tmp_path / "rerun.sqlite").is_file()
 
 
 async def test_emulator_example_runs_unchanged() -> None:

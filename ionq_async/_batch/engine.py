@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import sqlite3
 import time
@@ -17,30 +18,28 @@ from typing import Any, Protocol
 
 from .._core import defaults as d
 from .._core.retry import RetryBudget, RetryPolicy
-from .._core.serde import load_metadata
 from .._engine.idempotency import (
     CloneOperations,
     TokenIndex,
-    clone_idempotent,
     find_clone,
-    new_token,
-    with_token,
 )
 from .._engine.polling import DEFAULT_POLL, Poller
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
-from ..errors import IonQError, ResponseValidationError, SubmissionUnknownError
-from .journal import Journal, JournalEntry
-from .prefetch import Known, Sources
+from ..errors import IonQError, SubmissionUnknownError
+from .ends import JournaledEnds, journal_error
+from .journal import Journal, JournalClosedError, JournalEntry
+from .leaving import CancelMany, Leaving, cancel_remote
+from .prefetch import Known, Sources, read_known
 from .records import Again, Waiting
 from .resume import (
     ambiguous,
-    is_id,
     journaled_end,
     sent_at,
     session_refusal,
     skipped,
     untokened,
 )
+from .send import Sender
 from .spend import SpendGuard, priced
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunProgress
 
@@ -67,6 +66,9 @@ class Rerun:
     A source costs a task only while it is being submitted: a clone is then awaited by a
     poller watch whose callback settles the source, so 10,000 waiting jobs are 10,000
     small records, not 10,000 suspended tasks.
+
+    A batch left early (cancelled, or a worker failed) stops as `Leaving` says; the
+    clones still awaited are forgotten (cancelled with `cancel_on_exit`).
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class Rerun:
         total: int,
         clock: Callable[[], float] = time.monotonic,
         guard: SpendGuard | None = None,
+        cancel: CancelMany | None = None,
     ) -> None:
         self.ops = ops
         self.body = body
@@ -94,6 +97,7 @@ class Rerun:
         self.journal = journal
         self.clock = clock
         self.guard = guard
+        self.cancel = cancel
         self.session_closed: str | None = None
         self.poll = options.poll or DEFAULT_POLL
         self.cloned = 0
@@ -107,6 +111,18 @@ class Rerun:
         self._all_done: asyncio.Future[None] | None = None
         self._waiting: dict[asyncio.Future[Job], Waiting] = {}
         self._on_waited = self._waited
+        self._leaving = Leaving()
+        self._sender = Sender(
+            ops,
+            body,
+            idempotent=options.idempotent,
+            index=index,
+            retry=retry,
+            budget=budget,
+            journal=journal,
+            leaving=self._leaving,
+        )
+        self._ends = None if journal is None else JournaledEnds(journal, self._emit, self._fail)
 
     def snapshot(self) -> RerunProgress:
         """The counters now."""
@@ -142,46 +158,36 @@ class Rerun:
         loop = asyncio.get_running_loop()
         self._all_done = loop.create_future()
         needs_source = self.options.idempotent and "metadata" not in self.body
-        sources = Sources(iter(ids), self._read_sources if needs_source else None)
+        read = functools.partial(read_known, self.ops, self.retry, self.resume)
+        sources = Sources(iter(ids), read if needs_source else None)
         workers = [
             loop.create_task(self._worker(sources))
             for _ in range(min(self.options.concurrency, len(ids)))
         ]
         try:
             await asyncio.wait([self._all_done, *workers], return_when=asyncio.FIRST_COMPLETED)
+            if self._all_done.done():
+                self._all_done.result()
             for worker in workers:
                 if worker.done():
                     worker.result()
+            if self.journal is not None and not self.journal.is_open:
+                raise JournalClosedError(f"the journal is not open: {self.journal.path} was closed")
+        except JournalClosedError as exc:
+            raise JournalClosedError(
+                f"{exc}; the batch stopped with {self._left} of "
+                f"{self.total} sources not accounted for (run again with the journal to resume)"
+            ) from exc
         finally:
             sources.close()
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            self._stop_waiting()
-
-    async def _read_sources(self, chunk: list[str]) -> Mapping[str, Known]:
-        """The metadata of a chunk's sources that need a clone, in one request where it can."""
-        wanted = [i for i in chunk if i not in self.resume and is_id(i)]
-        if not wanted:
-            return {}
-        try:
-            found = await self.ops.read_states(wanted, retry=self.retry)
-        except IonQError as exc:
-            logger.info(
-                "could not read %d source jobs at once (%s); reading each", len(wanted), exc
-            )
-            return {}
-        known: dict[str, Known] = {}
-        for source_id, (_, raw) in (found or {}).items():
-            try:
-                known[source_id] = (load_metadata(raw.get("metadata")),)
-            except ResponseValidationError:
-                continue  # read alone, where the error is the source's own
-        return known
+            self._wake.set()
+            left = await self._leaving.leave(workers, self._stop_waiting)
+            if left and self.options.cancel_on_exit:
+                await cancel_remote(self.cancel, left)
 
     async def _worker(self, sources: Sources) -> None:
         """Take work, re-runs and journal writes first, until every source is settled."""
-        while self._left:
+        while self._left and not self._leaving.stopping:
             if self._urgent:
                 item = self._urgent.popleft()
                 if isinstance(item, Again):
@@ -206,6 +212,8 @@ class Rerun:
         """Submit one source's clone; settle it now, or once the poller reports its end."""
         try:
             outcome = await self._submit(source_id, source, attempt, run)
+        except JournalClosedError:
+            raise
         except (IonQError, ValueError, TypeError) as exc:
             outcome = RerunOutcome(source_id=source_id, status="error", error=exc)
         except Exception as exc:
@@ -246,10 +254,13 @@ class Rerun:
                 return skipped(source_id, reason, attempt)
             if token is None:
                 attempt += 1
+            price = None if self.guard is None else self.guard.estimate_of(source_id)
             try:
-                job_id = await self._clone(source_id, source, attempt, token, sent)
+                job_id = await self._sender.clone(source_id, source, attempt, token, sent, price)
             except SubmissionUnknownError as exc:
                 return ambiguous(source_id, exc, attempt)
+            except JournalClosedError:
+                raise
             except Exception as exc:
                 if self.guard is not None:
                     self.guard.release(source_id)
@@ -260,6 +271,9 @@ class Rerun:
                 return skipped(source_id, refused, attempt)
             if run == 0:
                 self._count_cloned()
+        if self._leaving.stopping:  # the batch was left while this clone was being sent
+            self._leaving.unawaited.append(job_id)
+            return None
         if not self.options.wait:
             return RerunOutcome(
                 source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
@@ -297,31 +311,42 @@ class Rerun:
             return
         self._settle(w.ended(str(job.status), job=job))
 
-    def _stop_waiting(self) -> None:
-        """Forget every clone still awaited (the batch ended early)."""
+    def _stop_waiting(self) -> list[str]:
+        """Forget every clone still awaited (the batch ended early); their job ids."""
         waiting, self._waiting = self._waiting, {}
         for w in waiting.values():
             self.poller.unwatch(w.watch)
+        return [w.job_id for w in waiting.values()]
 
     def _settle(self, outcome: RerunOutcome) -> None:
-        """Emit now, or after a worker has priced or journaled it."""
-        if self.journal is None and self.guard is None:
-            self._emit(outcome)
-        else:
+        """Emit now, once journaled, or after a worker has priced it."""
+        if self.guard is not None:
             self._later(outcome)
+        elif self._ends is not None:
+            self._ends.add(outcome)
+        else:
+            self._emit(outcome)
+
+    def _fail(self, error: BaseException) -> None:
+        """End the batch with an error of its own (raised from `drive`)."""
+        if self._all_done is not None and not self._all_done.done():
+            self._all_done.set_exception(error)
+            self._all_done.exception()  # seen, even when the batch is already being left
 
     async def _finish(self, outcome: RerunOutcome) -> None:
         """Price the clone (if tracking spend), journal the outcome (if journaling), emit it."""
-        if outcome.status in ("completed", "failed", "canceled") and self.guard is not None:
+        if self.guard is None:
+            self._settle(outcome)
+            return
+        if outcome.status in ("completed", "failed", "canceled"):
             outcome = await priced(self.ops, self.guard, self.journal, outcome, self.retry)
         if self.journal is not None:
-            error = outcome.error
             try:
                 await self.journal.finished(
                     outcome.source_id,
                     outcome.status,
                     job_id=outcome.job_id,
-                    error=outcome.reason if error is None else f"{type(error).__name__}: {error}",
+                    error=journal_error(outcome),
                     cost=outcome.cost,
                 )
             except sqlite3.Error as exc:
@@ -344,46 +369,3 @@ class Rerun:
         """Count a source as cloned (once, however many times it is re-run)."""
         self.cloned += 1
         self.progress()
-
-    async def _clone(
-        self,
-        source_id: str,
-        source: Known | None,
-        attempt: int,
-        token: str | None,
-        sent: datetime | None,
-    ) -> str:
-        """Clone `source_id` (idempotently if asked), recording intent and result.
-
-        A `token` from the journal (a complete scan found no job with it) is sent again.
-        """
-        journal = self.journal
-        price = None if self.guard is None else self.guard.estimate_of(source_id)
-        if not self.options.idempotent and token is None:
-            if journal is not None:
-                await journal.intent(source_id, None, attempt, estimate=price)
-            created = await self.ops.post_clone(source_id, self.body, retry=self.retry)
-        else:
-            metadata = None
-            if "metadata" not in self.body:
-                if source is None:
-                    metadata = (await self.ops.get(source_id, retry=self.retry)).metadata
-                else:
-                    metadata = source[0]
-            fresh = token is None
-            token = token or new_token()
-            if journal is not None and fresh:
-                await journal.intent(source_id, token, attempt, estimate=price)
-            created = await clone_idempotent(
-                self.ops,
-                source_id,
-                with_token(self.body, metadata, token),
-                token=token,
-                index=self.index,
-                retry=self.retry,
-                budget=self.budget,
-                since=sent or self.index.now(),
-            )
-        if journal is not None:
-            await journal.cloned(source_id, created.id)
-        return created.id

@@ -3,8 +3,12 @@
 The intent (with its client token) is committed before a clone is sent, and the job id as
 soon as it is known, so a run killed at any point can be resumed without cloning a source
 twice. SQLite runs in one worker thread, off the event loop; writes that arrive together
-share one transaction (group commit). WAL with synchronous=NORMAL survives a killed
-process; it does not promise the last transaction across a power cut.
+share one transaction (group commit). WAL: a commit holding an intent runs with
+synchronous=FULL (fsynced before its writers are answered), so an intent row is on disk,
+across a power cut, before its POST is sent, and one fsync covers every intent of a group
+commit and every commit before it. Other commits (clone ids, final statuses) run with
+synchronous=NORMAL: a power cut may lose the last of them, and a resume finds those clones
+by their tokens.
 
 Under a budget an intent carries IonQ's estimate of the clone and an end its actual cost,
 and the `campaign` table keeps the largest actual/estimate ratio seen, so every run on one
@@ -15,6 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import logging
+import operator
 import os
 import sqlite3
 import time
@@ -26,9 +33,15 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 
-__all__ = ["Journal", "JournalEntry"]
+from ..errors import IonQError
+
+__all__ = ["Journal", "JournalClosedError", "JournalEntry"]
+
+logger = logging.getLogger("ionq_async")
 
 T = TypeVar("T")
+_Write = tuple[str, tuple[Any, ...], "asyncio.Future[None] | None"]
+"""A queued write: its SQL, its parameters, and the future of its writer (None: not awaited)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rerun (
@@ -68,6 +81,10 @@ _RATIO = (
 )
 
 
+class JournalClosedError(IonQError, RuntimeError):
+    """A write to a journal that is closed, or was closed before the write could commit."""
+
+
 @frozen(kw_only=True)
 class JournalEntry:
     """What the journal knows of one source job."""
@@ -94,8 +111,10 @@ class Journal:
         self.path = Path(path)
         self._executor: ThreadPoolExecutor | None = None
         self._db: sqlite3.Connection | None = None
-        self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
+        self._pending: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+        self._synchronous = "FULL"
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -127,12 +146,13 @@ class Journal:
     @property
     def is_open(self) -> bool:
         """True between open() and close()."""
-        return self._db is not None
+        return self._db is not None and not self._closing
 
     async def open(self) -> None:
         """Create or open the database."""
         if self._db is not None:
             return
+        self._closing = False
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ionq_async-journal")
         self._db = await self._run(self._connect)
 
@@ -140,7 +160,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA synchronous=FULL")
         db.execute(_SCHEMA)
         db.execute(_CAMPAIGN)
         columns = {row[1] for row in db.execute("PRAGMA table_info(rerun)")}
@@ -150,9 +170,11 @@ class Journal:
         return db
 
     async def close(self) -> None:
-        """Flush pending writes and close; idempotent."""
-        if self._flusher is not None:
-            await asyncio.shield(self._flusher)
+        """Commit the writes already queued, refuse later ones, and close; idempotent."""
+        self._closing = True
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.wait([self._flusher])
+        self._answer(self._take_pending(), self._closed())
         if self._db is not None:
             db, self._db = self._db, None
             await self._run(db.close)
@@ -216,6 +238,14 @@ class Journal:
         """Record the id of the clone of `source_id`."""
         await self._write(_CLONED, (job_id, time.time(), source_id))
 
+    def cloned_soon(self, source_id: str, job_id: str) -> None:
+        """Queue the id of the clone of `source_id` for the next commit, without waiting.
+
+        Writes commit in order, so a later write for the source lands with or after it;
+        close() commits it. A failure to commit is logged.
+        """
+        self._enqueue(_CLONED, (job_id, time.time(), source_id), None)
+
     async def finished(
         self,
         source_id: str,
@@ -228,40 +258,102 @@ class Journal:
         """Record how `source_id`'s re-run ended (and its clone's actual cost, if known)."""
         await self._write(_FINISHED, (source_id, job_id, status, error, time.time(), cost))
 
+    def finished_soon(
+        self,
+        source_id: str,
+        status: str,
+        *,
+        job_id: str | None = None,
+        error: str | None = None,
+        cost: float | None = None,
+    ) -> asyncio.Future[None]:
+        """Queue how `source_id`'s re-run ended; the future is answered once it is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._enqueue(_FINISHED, (source_id, job_id, status, error, time.time(), cost), done)
+        return done
+
     def _require(self) -> sqlite3.Connection:
         if self._db is None:
             raise RuntimeError("the journal is not open; use `async with Journal(path)`")
         return self._db
 
+    def _closed(self) -> JournalClosedError:
+        return JournalClosedError(f"the journal is not open: {self.path} was closed")
+
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        self._require()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Queue one write for the next group commit; return once it is committed.
+
+        A cancelled writer's write still commits: it is in the queue, not in the future.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._enqueue(sql, params, done)
+        await done
+
+    def _enqueue(
+        self, sql: str, params: tuple[Any, ...], done: asyncio.Future[None] | None
+    ) -> None:
+        """Queue one write for the next group commit (`done` is answered once it is)."""
+        if self._db is None or self._closing:
+            raise self._closed()
         self._pending.append((sql, params, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
-        await asyncio.shield(done)
+
+    def _take_pending(self) -> list[_Write]:
+        batch, self._pending = self._pending, []
+        return batch
+
+    @staticmethod
+    def _answer(batch: list[_Write], error: BaseException | None) -> None:
+        for _, params, done in batch:
+            if done is None:
+                if error is not None:
+                    logger.error("could not journal %s: %s", params, error)
+            elif done.done():
+                continue
+            elif error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+                done.exception()  # seen: its writer may have been cancelled meanwhile
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            db = self._require()
-            try:
-                await self._run(functools.partial(_commit, db, batch))
-            except sqlite3.Error as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+        """Commit queued writes in groups; every write is answered, whatever happens."""
+        batch: list[_Write] = []
+        try:
+            while self._pending:
+                batch = self._take_pending()
+                error: BaseException | None = None
+                db = self._db
+                if db is None:
+                    error = self._closed()
+                else:
+                    try:
+                        await self._run(functools.partial(self._commit, db, batch))
+                    except sqlite3.Error as exc:
+                        error = exc
+                answered, batch = batch, []
+                self._answer(answered, error)
+        finally:  # cancelled, or the executor gone: nothing may wait forever
+            self._answer(batch, self._closed())
+            self._answer(self._take_pending(), self._closed())
+
+    def _commit(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
+        """One transaction (in the journal's thread); fsynced if it holds an intent."""
+        level = "FULL" if any(sql is _INTENT for sql, _, _ in batch) else "NORMAL"
+        if level != self._synchronous:
+            db.execute(f"PRAGMA synchronous={level}")
+            self._synchronous = level
+        _commit(db, batch)
 
 
-def _commit(db: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...], Any]]) -> None:
+def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
+    """One transaction; each run of writes with the same SQL in one executemany, in order."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        for sql, params, _ in batch:
-            db.execute(sql, params)
+        for sql, run in itertools.groupby(batch, key=operator.itemgetter(0)):
+            db.executemany(sql, [params for _, params, _ in run])
     except BaseException:
         db.execute("ROLLBACK")
         raise

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from .._core import defaults as d
+from .._core.retry import RetryPolicy
+from .._core.serde import load_metadata
+from ..errors import IonQError, ResponseValidationError
+from .resume import is_id
 
-__all__ = ["Known", "Sources"]
+__all__ = ["Known", "Sources", "read_known"]
+
+logger = logging.getLogger("ionq_async")
 
 Known = tuple[dict[str, str] | None]
 """A source's metadata as read ahead (boxed: a source read with no metadata is `(None,)`)."""
@@ -58,3 +66,32 @@ class Sources:
         """Stop reading ahead."""
         if self._pending is not None:
             self._pending.cancel()
+
+
+class StateReads(Protocol):
+    """Reads many jobs' raw states in one request (`GET /jobs?ids=`)."""
+
+    async def read_states(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+
+
+async def read_known(
+    ops: StateReads, retry: RetryPolicy, resume: Container[str], chunk: list[str]
+) -> Mapping[str, Known]:
+    """The metadata of a chunk's sources that need a clone, in one request where it can."""
+    wanted = [i for i in chunk if i not in resume and is_id(i)]
+    if not wanted:
+        return {}
+    try:
+        found = await ops.read_states(wanted, retry=retry)
+    except IonQError as exc:
+        logger.info("could not read %d source jobs at once (%s); reading each", len(wanted), exc)
+        return {}
+    known: dict[str, Known] = {}
+    for source_id, (_, raw) in (found or {}).items():
+        try:
+            known[source_id] = (load_metadata(raw.get("metadata")),)
+        except ResponseValidationError:
+            continue  # read alone, where the error is the source's own
+    return known

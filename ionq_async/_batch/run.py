@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
 from typing import Any, Protocol
 
 from attrs import frozen
@@ -18,9 +19,12 @@ from .campaign import spend_guard
 from .engine import BatchOperations, Rerun
 from .estimate import EstimateOperations
 from .journal import Journal
+from .leaving import CancelMany
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
 
-__all__ = ["Engines", "rerun", "rerun_all"]
+__all__ = ["Engines", "RerunStream", "rerun", "rerun_all"]
+
+logger = logging.getLogger("ionq_async")
 
 
 class RerunOperations(BatchOperations, EstimateOperations, Protocol):
@@ -29,7 +33,10 @@ class RerunOperations(BatchOperations, EstimateOperations, Protocol):
 
 @frozen
 class Engines:
-    """What a batch is handed: operations, the shared poller and token index, retries, clock."""
+    """What a batch is handed: operations, the shared poller and token index, retries, clock.
+
+    `cancel` cancels jobs in bulk (used by `cancel_on_exit`).
+    """
 
     ops: RerunOperations
     poller: Poller
@@ -37,6 +44,7 @@ class Engines:
     retry: RetryPolicy
     budget: RetryBudget | None
     clock: Callable[[], float] = time.monotonic
+    cancel: CancelMany | None = None
 
 
 def _unique(source_ids: Iterable[str]) -> list[str]:
@@ -45,11 +53,14 @@ def _unique(source_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(source_ids))
 
 
-@contextlib.asynccontextmanager
 async def _batch(
     engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
-) -> AsyncIterator[tuple[Rerun, list[str]]]:
-    """Open the journal (and load what it knows), build the run, close the journal after."""
+) -> tuple[Rerun, list[str], Journal | None]:
+    """Open the journal (and load what it knows), build the run; the journal to close after.
+
+    Plain setup and teardown, no async generator: a stream dropped unclosed is closed by
+    its own finalizer, never by the event loop's async-generator hooks as well.
+    """
     ids = _unique(source_ids)
     if options.session_id is not None:
         body = {**body, "session_id": options.session_id}
@@ -67,7 +78,9 @@ async def _batch(
         journal=book,
         total=len(ids),
         clock=engines.clock,
+        cancel=engines.cancel,
     )
+    to_close = book if own_journal else None
     try:
         if book is not None:
             if own_journal:
@@ -78,35 +91,148 @@ async def _batch(
                 engines.ops, engines.retry, ids, body, options, book, run.resume
             )
         run.progress()
-        yield run, ids
-    finally:
-        if book is not None and own_journal:
-            await book.close()
+    except BaseException:
+        if to_close is not None:
+            await to_close.close()
+        raise
+    return run, ids, to_close
 
 
-async def rerun(
-    engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
-) -> AsyncGenerator[RerunOutcome, None]:
-    """Yield each source's outcome as it ends; an error of the batch itself is raised here."""
-    async with _batch(engines, source_ids, body, options) as (run, ids):
-        done: asyncio.Queue[RerunOutcome] = asyncio.Queue()
-        run.emit = done.put_nowait
-        driver = asyncio.ensure_future(run.drive(ids))
+_END = object()
+"""Queued after the last outcome, when the batch's driver ends (normally or not)."""
+
+
+class RerunStream:
+    """The outcomes of a batch as each source ends: an async iterator and context manager.
+
+    `async with client.jobs.rerun(ids) as outcomes: async for o in outcomes: ...`. Leaving
+    the block (break, exception, cancellation), `aclose()`, or dropping the stream unclosed
+    stops the batch: no new clone is sent, POSTs in flight settle and are journaled, and
+    the clones already made keep running (cancelled with `cancel_on_exit=True`). An error
+    of the batch itself is raised from the iterator.
+    """
+
+    def __init__(
+        self,
+        engines: Engines,
+        source_ids: Iterable[str],
+        body: Mapping[str, Any],
+        options: RerunOptions,
+    ) -> None:
+        self._engines = engines
+        self._source_ids: Iterable[str] | None = source_ids
+        self._body = body
+        self._options = options
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._driver: asyncio.Future[None] | None = None
+        self._journal: Journal | None = None
+        self._left = 0
+        self._started = False
+        self._closed: asyncio.Event | None = None
+
+    def __aiter__(self) -> RerunStream:
+        return self
+
+    async def __aenter__(self) -> RerunStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
-            for _ in ids:
-                if done.empty():
-                    getter = asyncio.ensure_future(done.get())
-                    await asyncio.wait([getter, driver], return_when=asyncio.FIRST_COMPLETED)
-                    if not getter.done():
-                        getter.cancel()
-                        driver.result()
-                        raise IonQError("the batch stopped before every source was accounted for")
-                    yield getter.result()
-                else:
-                    yield done.get_nowait()
+            await self.aclose()
+        except Exception:
+            if exc is None:
+                raise
+            logger.exception("stopping a batch left by an exception failed")
+
+    async def __anext__(self) -> RerunOutcome:
+        if self._closed is not None:
+            raise StopAsyncIteration
+        if not self._started:
+            self._started = True
+            await self._start()
+        driver = self._driver
+        assert driver is not None
+        if self._left == 0:
+            await asyncio.wait([driver])
+            await self.aclose()
+            if not driver.cancelled():
+                driver.result()  # an error of the batch at its very end (its journal closed)
+            raise StopAsyncIteration
+        try:
+            item = await self._queue.get()
+            if item is _END:
+                if self._closed is not None:
+                    raise StopAsyncIteration
+                driver.result()
+                raise IonQError("the batch stopped before every source was accounted for")
+        except BaseException:
+            await self.aclose()
+            raise
+        self._left -= 1
+        outcome: RerunOutcome = item
+        return outcome
+
+    async def _start(self) -> None:
+        assert self._source_ids is not None
+        source_ids, self._source_ids = self._source_ids, None
+        try:
+            run, ids, self._journal = await _batch(
+                self._engines, source_ids, self._body, self._options
+            )
+        except BaseException:
+            self._closed = asyncio.Event()
+            self._closed.set()
+            raise
+        self._left = len(ids)
+        queue = self._queue
+        run.emit = queue.put_nowait
+        self._driver = asyncio.ensure_future(run.drive(ids))
+        self._driver.add_done_callback(lambda _: queue.put_nowait(_END))
+
+    async def aclose(self) -> None:
+        """Stop the batch: no new clone; POSTs in flight settle and are journaled."""
+        if self._closed is not None:
+            await self._closed.wait()
+            return
+        self._closed = asyncio.Event()
+        driver = self._driver
+        try:
+            if driver is not None:
+                driver.cancel()
+                await asyncio.gather(driver, return_exceptions=True)
         finally:
-            driver.cancel()
-            await asyncio.gather(driver, return_exceptions=True)
+            journal, self._journal = self._journal, None
+            try:
+                if journal is not None:
+                    await journal.close()
+            finally:
+                self._closed.set()
+
+    def __del__(self) -> None:
+        """Collected unclosed: stop the batch in the background (the client's close awaits it)."""
+        if not self._started or self._closed is not None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # collected outside its event loop: nothing of it runs any more
+            return
+        closing = self.aclose()
+        try:
+            self._engines.poller.spawn(closing)
+        except RuntimeError:
+            closing.close()
+
+
+def rerun(
+    engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
+) -> RerunStream:
+    """Each source's outcome as it ends, as a stream to `async with` and `async for`."""
+    return RerunStream(engines, source_ids, body, options)
 
 
 async def rerun_all(
@@ -119,9 +245,13 @@ async def rerun_all(
     def keep(outcome: RerunOutcome) -> None:
         got[outcome.source_id] = outcome
 
-    async with _batch(engines, source_ids, body, options) as (run, ids):
+    run, ids, journal = await _batch(engines, source_ids, body, options)
+    try:
         run.emit = keep
         await run.drive(ids)
+    finally:
+        if journal is not None:
+            await journal.close()
     outcomes = tuple(got[i] for i in ids)
     counts = dict.fromkeys(OUTCOMES, 0)
     for o in outcomes:

@@ -131,6 +131,7 @@ class RerunKwargs(TypedDict, total=False):
     allow_incomplete_estimate: bool
     session: Session | str | None
     estimate: RerunEstimate | None
+    cancel_on_exit: bool
 
 
 def _positive_int(name: str, low: int) -> Callable[[Any, Any, Any], None]:
@@ -172,6 +173,14 @@ def _session(_: Any, __: Any, value: Any) -> None:
         raise TypeError(f"session must be a Session or a session id, got {value!r}")
 
 
+def _bool(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(_: Any, __: Any, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+
+    return check
+
+
 @frozen(kw_only=True)
 class RerunOptions:
     """How a batch runs.
@@ -192,6 +201,9 @@ class RerunOptions:
     `estimate` (from `estimate_rerun` of the same sources and request) is used instead of
     estimating again. `session` (a Session or its id) sends every clone into that session;
     when it ends, the sources not yet cloned end `skipped`.
+
+    Leaving a `rerun()` stream early stops the batch; the clones it made keep running
+    unless `cancel_on_exit`, which cancels every clone the batch stops awaiting.
     """
 
     concurrency: int = field(default=d.BATCH_CONCURRENCY, validator=_positive_int("concurrency", 1))
@@ -207,6 +219,7 @@ class RerunOptions:
     allow_incomplete_estimate: bool = False
     session: Session | str | None = field(default=None, validator=_session)
     estimate: RerunEstimate | None = field(default=None, validator=_estimate, eq=False)
+    cancel_on_exit: bool = field(default=False, validator=_bool("cancel_on_exit"))
 
     @property
     def session_id(self) -> str | None:

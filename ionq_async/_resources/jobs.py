@@ -9,10 +9,10 @@ from typing import Any, Unpack
 import attrs
 
 from .._batch.estimate import RerunEstimate, estimate_rerun
-from .._batch.run import Engines, rerun, rerun_all
-from .._batch.types import RerunKwargs, RerunOptions, RerunOutcome, RerunReport
+from .._batch.run import Engines, RerunStream, rerun, rerun_all
+from .._batch.types import RerunKwargs, RerunOptions, RerunReport
 from .._core import defaults as d
-from .._core.estimates import estimate_params, load_estimate
+from .._core.estimates import estimate_params
 from .._core.http import RequestPath
 from .._core.operations import JobOperations
 from .._core.retry import RetryPolicy
@@ -100,7 +100,12 @@ class Jobs:
 
     def _engines(self) -> Engines:
         return Engines(
-            self._ops, self.poller, self.token_index, self._http.retry, self._http.budget
+            self._ops,
+            self.poller,
+            self.token_index,
+            self._http.retry,
+            self._http.budget,
+            cancel=self.cancel_many,
         )
 
     async def create(
@@ -239,10 +244,7 @@ class Jobs:
             error_mitigation=error_mitigation,
             type=type,
         )
-        estimate: CostEstimate = await self._http.request(
-            "GET", "/jobs/estimate", params=params, retry=retry, load=load_estimate
-        )
-        return estimate
+        return await self._ops.estimate(params, retry=retry)
 
     async def results(self, job_id: str, *, retry: RetryPolicy | None = None) -> Results:
         """A completed job's Results: probabilities, counts, shots; per child circuit too."""
@@ -359,13 +361,11 @@ class Jobs:
         source_ids: Iterable[str],
         request: CloneRequest | None = None,
         **options: Unpack[RerunKwargs],
-    ) -> AsyncGenerator[RerunOutcome, None]:
-        """Clone every source job with `request` and yield each RerunOutcome as it finishes.
+    ) -> RerunStream:
+        """Clone every source job with `request`; a stream of each RerunOutcome as it finishes.
 
-        Every distinct source id is accounted exactly once (completed, failed, canceled,
-        error or ambiguous); an error of the batch itself is raised from the iterator.
-        Options (see RerunOptions): concurrency=64, wait=True, poll, timeout, journal,
-        idempotent=True, retry_failed=0, on_progress.
+        Every distinct source id is accounted once; options are RerunOptions. Use it as
+        `async with`: leaving the block stops the batch (see RerunStream).
         """
         body, opts = _rerun_args(request, options)
         return rerun(self._engines(), source_ids, body, opts)
