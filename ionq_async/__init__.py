@@ -1,7 +1,7 @@
 """ionq_async: an async-first client of the IonQ Quantum Cloud API v0.4."""
 
 from ._batch.estimate import RerunEstimate, SourceEstimate
-from ._batch.journal import Journal, JournalClosedError, JournalEntry
+from ._batch.journal import Journal, JournalEntry
 from ._batch.run import RerunStream
 from ._batch.types import RerunOptions, RerunOutcome, RerunProgress, RerunReport
 from ._blocking import IonQ
@@ -60,6 +60,7 @@ from .errors import (
     JobCanceledError,
     JobError,
     JobFailedError,
+    JournalClosedError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,

@@ -19,7 +19,8 @@ IonQError
 │   ├── JobFailedError            .job .failure .code
 │   ├── JobCanceledError          .job
 │   └── WaitTimeoutError          .timeout .job (also TimeoutError)
-└── BudgetExceededError           .estimate .max_cost
+├── BudgetExceededError           .estimate .max_cost
+└── JournalClosedError            a batch's journal was closed under it (also RuntimeError)
 ```
 """
 
@@ -49,6 +50,7 @@ __all__ = [
     "JobCanceledError",
     "JobError",
     "JobFailedError",
+    "JournalClosedError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -350,3 +352,7 @@ class BudgetExceededError(IonQError):
         super().__init__(message)
         self.estimate = estimate
         self.max_cost = max_cost
+
+
+class JournalClosedError(IonQError, RuntimeError):
+    """A write to a journal that is closed, or was closed before the write could commit."""

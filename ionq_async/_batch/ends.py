@@ -7,7 +7,8 @@ import functools
 import logging
 from collections.abc import Callable
 
-from .journal import Journal, JournalClosedError
+from ..errors import JournalClosedError
+from .journal import Journal
 from .types import RerunOutcome
 
 __all__ = ["JournaledEnds", "journal_error"]

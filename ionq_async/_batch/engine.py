@@ -25,9 +25,9 @@ from .._engine.idempotency import (
 )
 from .._engine.polling import DEFAULT_POLL, Poller
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
-from ..errors import IonQError, SubmissionUnknownError
+from ..errors import IonQError, JournalClosedError, SubmissionUnknownError
 from .ends import JournaledEnds, journal_error
-from .journal import Journal, JournalClosedError, JournalEntry
+from .journal import Journal, JournalEntry
 from .leaving import CancelMany, Leaving, cancel_remote
 from .prefetch import Known, Sources, read_known
 from .records import Again, Waiting

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 
-from ..errors import IonQError
+from ..errors import JournalClosedError
 
 __all__ = ["Journal", "JournalClosedError", "JournalEntry"]
 
@@ -79,10 +79,6 @@ _RATIO = (
     "INSERT INTO campaign (key, value) VALUES ('cost_ratio', ?)"
     " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)"
 )
-
-
-class JournalClosedError(IonQError, RuntimeError):
-    """A write to a journal that is closed, or was closed before the write could commit."""
 
 
 @frozen(kw_only=True)
