@@ -65,8 +65,7 @@ async def main(source_ids: list[str]) -> int:
         print(f"{len(report.outcomes)} jobs in {report.duration:.1f} s: {counts}")
         for outcome in report.outcomes:
             if outcome.status != "completed":
-                failure = outcome.job.failure if outcome.job else None
-                reason = failure.code if failure else outcome.error
+                reason = outcome.failure.code if outcome.failure else outcome.error
                 print(f"  {outcome.source_id} -> {outcome.job_id}: {outcome.status} ({reason})")
     all_completed = report.counts.get("completed") == len(report.outcomes)
     return 0 if offline or all_completed else 1

@@ -127,6 +127,7 @@ async def test_retry_failed_reruns_transient_failures_only(fake: FakeIonQ) -> No
             retry_failed=2,
             concurrency=1,
             on_progress=progress.append,
+            keep_jobs=True,
         )
     assert (progress[-1].cloned, progress[-1].running, progress[-1].done) == (2, 0, 2)
     first, second = report.outcomes

@@ -309,7 +309,7 @@ class Rerun:
             logger.info("re-running %s: its clone %s failed with %s", w.source_id, w.job_id, code)
             self._later(Again(w.source_id, w.attempt, w.run + 1))
             return
-        self._settle(w.ended(str(job.status), job=job))
+        self._settle(w.ended(str(job.status), job=job, keep=self.options.keep_jobs))
 
     def _stop_waiting(self) -> list[str]:
         """Forget every clone still awaited (the batch ended early); their job ids."""

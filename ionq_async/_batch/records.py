@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from attrs import define, frozen
 
 from .._engine.polling import Watch
@@ -31,14 +33,32 @@ class Waiting:
     watch: Watch
 
     def ended(
-        self, status: str, *, job: Job | None = None, error: BaseException | None = None
+        self,
+        status: str,
+        *,
+        job: Job | None = None,
+        error: BaseException | None = None,
+        keep: bool = False,
     ) -> RerunOutcome:
-        """This source's outcome."""
+        """This source's outcome: what a report needs of `job`, the job itself if `keep`."""
+        status = sys.intern(status)  # one "completed" for 100,000 outcomes, not 100,000
+        if job is None:
+            return RerunOutcome(
+                source_id=self.source_id,
+                job_id=self.job_id,
+                status=status,
+                error=error,
+                attempts=self.attempt,
+            )
         return RerunOutcome(
             source_id=self.source_id,
             job_id=self.job_id,
             status=status,
-            job=job,
+            job=job if keep else None,
             error=error,
             attempts=self.attempt,
+            failure=job.failure,
+            submitted_at=job.submitted_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
         )

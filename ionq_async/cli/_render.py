@@ -26,7 +26,7 @@ from rich.text import Text
 from ._base import describe_error
 
 if TYPE_CHECKING:
-    from .._models.jobs import Job
+    from .._models.jobs import Failure, Job
 
 __all__ = [
     "STATUS_STYLES",
@@ -83,7 +83,7 @@ class Outcomeish(Protocol):
     @property
     def status(self) -> str: ...
     @property
-    def job(self) -> Job | None: ...
+    def failure(self) -> Failure | None: ...
     @property
     def error(self) -> BaseException | None: ...
 
@@ -304,8 +304,8 @@ def problems(outcomes: Iterable[Outcomeish], *, limit: int = _MAX_PROBLEMS) -> T
     table.add_column("reason", overflow="fold")
     for o in bad[:limit]:
         reason = ""
-        if o.job is not None and o.job.failure is not None:
-            reason = f"{o.job.failure.code}: {o.job.failure.message}"
+        if o.failure is not None:
+            reason = f"{o.failure.code}: {o.failure.message}"
         elif o.error is not None:
             reason = describe_error(o.error) or ""
         elif o.status == "canceled":

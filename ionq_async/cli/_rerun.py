@@ -63,8 +63,8 @@ def outcome_json(o: RerunOutcome) -> dict[str, Any]:
         line["reason"] = o.reason
     if o.cost is not None:
         line["cost"] = o.cost
-    if o.job is not None and o.job.failure is not None:
-        line["failure"] = {"code": o.job.failure.code, "message": o.job.failure.message}
+    if o.failure is not None:
+        line["failure"] = {"code": o.failure.code, "message": o.failure.message}
     return line
 
 

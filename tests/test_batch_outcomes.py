@@ -1,0 +1,133 @@
+"""What a re-run outcome keeps of its clone: a slim record by default, the Job on request."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+from _faketime import FakeOps, FakeTime, policy
+
+from ionq_async import Failure, Job, PollPolicy, RerunOptions
+from ionq_async._batch.run import Engines, rerun_all
+from ionq_async._engine.idempotency import TokenIndex
+from ionq_async._engine.polling import Poller
+from ionq_async.testing import FakeIonQ, Fate
+
+POLL = PollPolicy(initial=0.05, factor=1.5, max_interval=0.2, jitter=0.1)
+STEADY = PollPolicy(initial=1.0, factor=1.5, max_interval=30.0, jitter=0.0)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeIonQ]:
+    async with FakeIonQ(durations=(0.02, 0.02, 0.05)) as server:
+        yield server
+
+
+async def test_an_outcome_keeps_status_failure_and_times_but_not_the_job(fake: FakeIonQ) -> None:
+    good, bad = fake.add_job(), fake.add_job()
+    fake.script_next_fates(["completed", Fate.failed("CompilationError")])
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all([good.id, bad.id], poll=POLL, concurrency=1)
+        ok, failed = report.outcomes
+        for outcome in report.outcomes:
+            assert outcome.job is None
+            assert outcome.job_id is not None
+            job = await client.jobs.get(outcome.job_id)
+            assert outcome.status == str(job.status)
+            assert (outcome.submitted_at, outcome.started_at, outcome.completed_at) == (
+                job.submitted_at,
+                job.started_at,
+                job.completed_at,
+            )
+            assert outcome.failure == job.failure
+    assert (ok.status, ok.failure) == ("completed", None)
+    assert ok.submitted_at is not None
+    assert failed.status == "failed"
+    assert isinstance(failed.failure, Failure) and failed.failure.code == "CompilationError"
+
+
+async def test_keep_jobs_keeps_each_final_job_in_report_and_stream(fake: FakeIonQ) -> None:
+    sources = [fake.add_job() for _ in range(3)]
+    fake.script_next_fates(["completed", Fate.failed("CompilationError"), "canceled"])
+    ids = [s.id for s in sources]
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all(ids, poll=POLL, concurrency=1, keep_jobs=True)
+        streamed = [o async for o in client.jobs.rerun(ids, poll=POLL, keep_jobs=True)]
+        slim = [o async for o in client.jobs.rerun(ids, poll=POLL)]
+    assert [o.status for o in report.outcomes] == ["completed", "failed", "canceled"]
+    for outcome in (*report.outcomes, *streamed):
+        assert isinstance(outcome.job, Job)
+        assert outcome.job.id == outcome.job_id
+        assert str(outcome.job.status) == outcome.status
+        assert outcome.failure == outcome.job.failure
+        assert outcome.completed_at == outcome.job.completed_at
+    assert report.outcomes[1].failure is not None
+    assert [o.job for o in slim] == [None] * 3
+
+
+async def test_an_error_outcome_has_no_job_even_when_jobs_are_kept(fake: FakeIonQ) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all([missing, "not-a-uuid"], poll=POLL, keep_jobs=True)
+    assert [o.status for o in report.outcomes] == ["error", "error"]
+    assert all(o.job is None and o.failure is None for o in report.outcomes)
+    assert all(o.submitted_at is None for o in report.outcomes)
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None])
+async def test_keep_jobs_must_be_a_bool_and_is_checked_before_any_clone(
+    fake: FakeIonQ, value: object
+) -> None:
+    source = fake.add_job()
+    with pytest.raises(TypeError, match="keep_jobs must be a bool"):
+        RerunOptions(keep_jobs=value)  # type: ignore[arg-type]
+    async with fake.client(rate_limit=None) as client:
+        with pytest.raises(TypeError, match="keep_jobs must be a bool"):
+            await client.jobs.rerun_all([source.id], keep_jobs=value)  # type: ignore[typeddict-item]
+    assert fake.clones_of(source.id) == []
+
+
+def _engines(t: FakeTime, ops: FakeOps) -> Engines:
+    retry = policy(t)
+    poller = Poller(ops, retry=retry, clock=t.clock, sleep=t.sleep)
+    index = TokenIndex(ops, retry=retry, now=t.wall)
+    return Engines(ops, poller, index, retry, None, clock=t.clock)
+
+
+def _live_jobs() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Job)
+
+
+async def test_a_report_of_100000_outcomes_holds_no_job() -> None:
+    t = FakeTime()
+    ops = FakeOps(t, run_for=5.0)
+    ids = [ops.add() for _ in range(100_000)]
+    ops.fail_next = ["CompilationError"] * 10
+    eng = _engines(t, ops)
+    options = RerunOptions(poll=STEADY, concurrency=256, idempotent=False)
+    report = await t.run(rerun_all(eng, ids, {}, options))
+    await eng.poller.close()
+    assert report.counts["completed"] == 99_990 and report.counts["failed"] == 10
+    assert all(o.job is None for o in report.outcomes)
+    assert _live_jobs() == 0, "no Job outlives the batch"
+    failed = report.by_status("failed")
+    assert {o.failure.code for o in failed if o.failure} == {"CompilationError"}
+    sizes = {sys.getsizeof(o) for o in report.outcomes}
+    assert max(sizes) < 200, "an outcome is a small slotted record"
+
+
+async def test_a_report_with_keep_jobs_holds_every_job() -> None:
+    """The control of the count above: kept jobs are found the same way."""
+    t = FakeTime()
+    ops = FakeOps(t, run_for=5.0)
+    ids = [ops.add() for _ in range(200)]
+    eng = _engines(t, ops)
+    options = RerunOptions(poll=STEADY, concurrency=16, idempotent=False, keep_jobs=True)
+    report = await t.run(rerun_all(eng, ids, {}, options))
+    await eng.poller.close()
+    assert report.counts["completed"] == 200
+    assert _live_jobs() >= 200
+    assert len({id(o.job) for o in report.outcomes}) == 200
