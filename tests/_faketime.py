@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ionq_async import Job, JobCreated, JobStatus, RetryPolicy
+from ionq_async._core.loaders import JobState
 from ionq_async._core.serde import load_job
 from ionq_async.errors import SubmissionUnknownError
 
@@ -133,13 +134,13 @@ class FakeOps:
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None:
+    ) -> dict[str, JobState] | None:
         self.calls["read_states"] += 1
         self.read_times.append(self.time.now)
         self.read_ids.append(list(ids))
         if self.read_error is not None:
             raise self.read_error
-        return {i: (self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
+        return {i: JobState(self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
 
     async def page(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None

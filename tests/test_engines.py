@@ -294,16 +294,16 @@ async def test_no_retry_policy_means_one_submission() -> None:
 
 
 async def test_a_full_job_is_built_only_when_its_status_changes(monkeypatch: Any) -> None:
-    import ionq_async._engine.polling as polling
+    import ionq_async._core.loaders as loaders
 
     built: list[str] = []
-    real = polling.load_job
+    real = loaders.load_job
 
     def counting(raw: Any) -> Any:
         built.append(raw["status"])
         return real(raw)
 
-    monkeypatch.setattr(polling, "load_job", counting)
+    monkeypatch.setattr(loaders, "load_job", counting)
     t = FakeTime()
     ops = FakeOps(t)
     ids = [ops.add(ends_at=100.0) for _ in range(3)]

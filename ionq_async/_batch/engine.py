@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import attrs
 
 from .._core import defaults as d
+from .._core.loaders import JobState
 from .._core.retry import RetryBudget, RetryPolicy
-from .._core.serde import load_metadata
 from .._engine.idempotency import (
     CloneOperations,
     TokenIndex,
@@ -60,7 +60,7 @@ class BatchOperations(CloneOperations, Protocol):
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+    ) -> dict[str, JobState] | None: ...
 
 
 class Rerun:
@@ -172,9 +172,9 @@ class Rerun:
             )
             return {}
         known: dict[str, Known] = {}
-        for source_id, (_, raw) in (found or {}).items():
+        for source_id, state in (found or {}).items():
             try:
-                known[source_id] = (load_metadata(raw.get("metadata")),)
+                known[source_id] = (state.metadata(),)
             except ResponseValidationError:
                 continue  # read alone, where the error is the source's own
         return known

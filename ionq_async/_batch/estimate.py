@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from attrs import field, frozen
 
 from .._core import defaults as d
-from .._core.estimates import estimate_params
+from .._core.queries import estimate_params
 from .._core.retry import RetryPolicy
 from .._models.answers import CostEstimate
 from .._models.job_types import JOB_TYPES

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.http import Params
+from .._core.queries import Params
 from .._core.retry import RetryBudget, RetryPolicy, run_with_retries
 from .._models.jobs import Job, JobCreated
 from ..errors import IonQError, SubmissionUnknownError

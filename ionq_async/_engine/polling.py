@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.retry import RetryBudget, RetryPolicy, is_retryable
-from .._core.serde import load_job
+from .._core.loaders import JobState
+from .._core.retry import Kind, RetryBudget, RetryPolicy, is_retryable
 from .._models.jobs import Job, check_job_id, is_terminal
 from ..errors import IonQError, NotFoundError, ResponseValidationError, WaitTimeoutError
 from .poll_policy import DEFAULT_POLL, PollPolicy
@@ -48,7 +48,7 @@ class PollOperations(Protocol):
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+    ) -> dict[str, JobState] | None: ...
 
 
 class Poller:
@@ -277,7 +277,7 @@ class Poller:
         """
         now = self._clock()
         outage = not isinstance(error, ResponseValidationError) and is_retryable(
-            error, "GET", self._retry
+            error, Kind.SAFE, self._retry
         )
         keep = outage and (self._budget is None or self._budget.try_spend(error))
         for job_id in job_ids:
@@ -289,9 +289,7 @@ class Poller:
                 else:
                     self._finish(w, error=error)
 
-    async def _observe_states(
-        self, chunk: list[str], found: dict[str, tuple[str, dict[str, Any]]]
-    ) -> None:
+    async def _observe_states(self, chunk: list[str], found: dict[str, JobState]) -> None:
         """Reschedule jobs whose status did not change; build a Job only for the others."""
         now = self._clock()
         for job_id in chunk:
@@ -301,7 +299,7 @@ class Poller:
                 if job is not None:
                     self._observe(job)
                 continue
-            status, raw = state
+            status = state.status
             watches = self._by_job.get(job_id)
             if not watches:
                 continue
@@ -312,7 +310,7 @@ class Poller:
                     self._reschedule(w, now)
                 continue
             try:
-                job = load_job(raw)
+                job = state.job()
             except ResponseValidationError as exc:
                 self._failed([job_id], exc)
                 continue
