@@ -135,14 +135,15 @@ class Sessions:
             return exc
         return None
 
-    async def _close(self, wait: float = d.SESSION_END_WAIT) -> None:
-        """Await the session ends still under way, for `wait` seconds at most.
+    async def _close(self) -> None:
+        """Await the session ends still under way, for `SESSION_END_WAIT` seconds at most.
 
         An end still running past that is stopped and logged as a warning with its session.
         """
         pending = dict(self._ending)
         if not pending:
             return
+        wait = d.SESSION_END_WAIT
         _, late = await asyncio.wait(pending, timeout=wait)
         for task in late:
             task.cancel()
