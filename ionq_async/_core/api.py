@@ -20,10 +20,9 @@ from urllib.parse import quote
 
 from attrs import field, frozen
 
-from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
-from .._models.api import Backend, Characterization, Session, Usage, Whoami, check_segment
+from .._models.api import check_segment
 from .._models.job_types import check_create_payload
-from .._models.jobs import Job, JobCost, JobCreated, Money, check_job_id
+from .._models.jobs import Money, check_job_id
 from . import loaders as ld
 from .queries import Params, active_params, session_body, usage_params
 from .retry import Kind
@@ -75,15 +74,20 @@ class Operation(Generic[P, T]):
 
     name: str
     """The spec's operationId (a name in parentheses: not in the spec)."""
-    method: str
-    path: str
+    route: str
+    """The method and path template, e.g. "GET /jobs/{UUID}"."""
     kind: Kind
     build: Callable[P, Call] = field(repr=False)
     load: Callable[[Any, Any], T] = field(repr=False)
+    method: str = field(init=False)
+    path: str = field(init=False, repr=False)
     _format: str = field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_format", re.sub(r"\{[^}]*\}", "{}", self.path))
+        method, _, path = self.route.partition(" ")
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "_format", re.sub(r"\{[^}]*\}", "{}", path))
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Request[T]:
         call = self.build(*args, **kwargs)
@@ -92,7 +96,7 @@ class Operation(Generic[P, T]):
 
     def reading(self, load: Callable[[Any, Any], U]) -> Operation[P, U]:
         """The same operation, its answer read by `load` instead (not a new declaration)."""
-        return Operation(self.name, self.method, self.path, self.kind, self.build, load)
+        return Operation(self.name, self.route, self.kind, self.build, load)
 
 
 # --- how each call is built ----------------------------------------------------------------
@@ -186,123 +190,89 @@ def _at(path: str, params: Params) -> Call:
 
 # --- the declarations ----------------------------------------------------------------------
 
-GET_WHOAMI: Operation[[], Whoami] = Operation(
-    "getWhoami", "GET", "/whoami", SAFE, _nothing, ld.load_whoami
+GET_WHOAMI = Operation("getWhoami", "GET /whoami", SAFE, _nothing, ld.load_whoami)
+GET_BACKENDS = Operation("getBackends", "GET /backends", SAFE, _nothing, ld.load_backends)
+GET_BACKEND = Operation(
+    "getBackend", "GET /backends/{backend}", SAFE, _segment("name"), ld.load_backend
 )
-GET_BACKENDS: Operation[[], list[Backend]] = Operation(
-    "getBackends", "GET", "/backends", SAFE, _nothing, ld.load_backends
-)
-GET_BACKEND: Operation[[str], Backend] = Operation(
-    "getBackend", "GET", "/backends/{backend}", SAFE, _segment("name"), ld.load_backend
-)
-GET_CHARACTERIZATIONS: Operation[[str, Params], list[Characterization]] = Operation(
+GET_CHARACTERIZATIONS = Operation(
     "getCharacterizationsForBackend",
-    "GET",
-    "/backends/{backend}/characterizations",
+    "GET /backends/{backend}/characterizations",
     SAFE,
     _segment_query("name"),
     ld.load_characterizations,
 )
-GET_CHARACTERIZATION: Operation[[str, str], Characterization] = Operation(
+GET_CHARACTERIZATION = Operation(
     "getCharacterization",
-    "GET",
-    "/backends/{backend}/characterizations/{UUID}",
+    "GET /backends/{backend}/characterizations/{UUID}",
     SAFE,
     _characterization,
     ld.load_characterization,
 )
-CREATE_JOB: Operation[[Mapping[str, Any]], JobCreated] = Operation(
-    "CreateJob", "POST", "/jobs", CREATING, _create_job, ld.load_job_created
+CREATE_JOB = Operation("CreateJob", "POST /jobs", CREATING, _create_job, ld.load_job_created)
+GET_JOBS = Operation("GetJobs", "GET /jobs", SAFE, _query, ld.load_jobs)
+DELETE_JOBS = Operation(
+    "DeleteJobs", "DELETE /jobs", IDEMPOTENT, _jobs_change("deleted"), ld.load_many_changed
 )
-GET_JOBS: Operation[[Params], tuple[list[Job], str | None]] = Operation(
-    "GetJobs", "GET", "/jobs", SAFE, _query, ld.load_jobs
+CLONE_JOB = Operation(
+    "CloneJob", "POST /jobs/{UUID}/clone", CREATING, _post_to_job, ld.load_job_created
 )
-DELETE_JOBS: Operation[[Sequence[str]], JobsStatusChange] = Operation(
-    "DeleteJobs", "DELETE", "/jobs", IDEMPOTENT, _jobs_change("deleted"), ld.load_many_changed
+MOVE_JOB = Operation(
+    "MoveJob", "POST /jobs/{UUID}/move", CREATING, _post_to_job, ld.load_job_created
 )
-CLONE_JOB: Operation[[str, Mapping[str, Any]], JobCreated] = Operation(
-    "CloneJob", "POST", "/jobs/{UUID}/clone", CREATING, _post_to_job, ld.load_job_created
+GET_JOB = Operation("GetJob", "GET /jobs/{UUID}", SAFE, _job, ld.load_job_named)
+DELETE_JOB = Operation(
+    "DeleteJob", "DELETE /jobs/{UUID}", IDEMPOTENT, _job_change("deleted"), ld.load_one_changed
 )
-MOVE_JOB: Operation[[str, Mapping[str, Any]], JobCreated] = Operation(
-    "MoveJob", "POST", "/jobs/{UUID}/move", CREATING, _post_to_job, ld.load_job_created
-)
-GET_JOB: Operation[[str], Job] = Operation(
-    "GetJob", "GET", "/jobs/{UUID}", SAFE, _job, ld.load_job_named
-)
-DELETE_JOB: Operation[[str], JobStatusChange] = Operation(
-    "DeleteJob", "DELETE", "/jobs/{UUID}", IDEMPOTENT, _job_change("deleted"), ld.load_one_changed
-)
-GET_JOB_COST: Operation[[str], JobCost] = Operation(
-    "GetJobCost", "GET", "/jobs/{UUID}/cost", SAFE, _job, ld.load_job_cost
-)
-CANCEL_JOB: Operation[[str], JobStatusChange] = Operation(
+GET_JOB_COST = Operation("GetJobCost", "GET /jobs/{UUID}/cost", SAFE, _job, ld.load_job_cost)
+CANCEL_JOB = Operation(
     "CancelJob",
-    "PUT",
-    "/jobs/{UUID}/status/cancel",
+    "PUT /jobs/{UUID}/status/cancel",
     IDEMPOTENT,
     _job_change("canceled"),
     ld.load_one_changed,
 )
-CANCEL_JOBS: Operation[[Sequence[str]], JobsStatusChange] = Operation(
+CANCEL_JOBS = Operation(
     "CancelJobs",
-    "PUT",
-    "/jobs/status/cancel",
+    "PUT /jobs/status/cancel",
     IDEMPOTENT,
     _jobs_change("canceled"),
     ld.load_many_changed,
 )
-ESTIMATE_JOB_COST: Operation[[Params], CostEstimate] = Operation(
-    "EstimateJobCost", "GET", "/jobs/estimate", SAFE, _query, ld.load_estimate
+ESTIMATE_JOB_COST = Operation(
+    "EstimateJobCost", "GET /jobs/estimate", SAFE, _query, ld.load_estimate
 )
-GET_JOB_PROBABILITIES: Operation[[str, Params | None], Any] = Operation(
-    "GetJobProbabilities",
-    "GET",
-    "/jobs/{UUID}/results/probabilities",
-    SAFE,
-    _job_query,
-    ld.load_raw,
+GET_JOB_PROBABILITIES = Operation(
+    "GetJobProbabilities", "GET /jobs/{UUID}/results/probabilities", SAFE, _job_query, ld.load_raw
 )
-GET_JOB_ARTIFACT: Operation[[str, str], Any] = Operation(
-    "GetJobArtifact",
-    "GET",
-    "/jobs/{UUID}/artifacts/{artifactId}",
-    SAFE,
-    _artifact,
-    ld.load_raw,
+GET_JOB_ARTIFACT = Operation(
+    "GetJobArtifact", "GET /jobs/{UUID}/artifacts/{artifactId}", SAFE, _artifact, ld.load_raw
 )
 # Creating: a session reserves a backend and may carry a cost limit, and no token can find
 # it again after a lost answer, so a second POST could open a second paid session.
-CREATE_SESSION: Operation[[str, int | None, int | None, Money | float | None], Session] = Operation(
-    "CreateSession", "POST", "/sessions", CREATING, _create_session, ld.load_session
+CREATE_SESSION = Operation(
+    "CreateSession", "POST /sessions", CREATING, _create_session, ld.load_session
 )
-GET_SESSIONS: Operation[[bool | None], list[Session]] = Operation(
-    "GetSessions", "GET", "/sessions", SAFE, _sessions, ld.load_sessions
-)
+GET_SESSIONS = Operation("GetSessions", "GET /sessions", SAFE, _sessions, ld.load_sessions)
 # Idempotent: ending an ended session is harmless and answers the session as it is.
-END_SESSION: Operation[[str], Session] = Operation(
+END_SESSION = Operation(
     "EndSession",
-    "POST",
-    "/sessions/{session_id}/end",
+    "POST /sessions/{session_id}/end",
     IDEMPOTENT,
     _segment("id"),
     ld.load_session_named,
 )
-GET_SESSION: Operation[[str], Session] = Operation(
-    "GetSession", "GET", "/sessions/{session_id}", SAFE, _segment("id"), ld.load_session_named
+GET_SESSION = Operation(
+    "GetSession", "GET /sessions/{session_id}", SAFE, _segment("id"), ld.load_session_named
 )
-GET_SESSION_JOBS: Operation[[str, Params], tuple[list[Job], str | None]] = Operation(
-    "GetSessionJobs",
-    "GET",
-    "/sessions/{session_id}/jobs",
-    SAFE,
-    _segment_query("id"),
-    ld.load_jobs,
+GET_SESSION_JOBS = Operation(
+    "GetSessionJobs", "GET /sessions/{session_id}/jobs", SAFE, _segment_query("id"), ld.load_jobs
 )
-GET_FORMAT_SCHEMA: Operation[[str], dict[str, Any]] = Operation(
-    "GetFormatSchema", "GET", "/schemas/formats/{format}", SAFE, _segment("name"), ld.load_schema
+GET_FORMAT_SCHEMA = Operation(
+    "GetFormatSchema", "GET /schemas/formats/{format}", SAFE, _segment("name"), ld.load_schema
 )
-GET_USAGE: Operation[[str, Any, Any, str, str], Usage] = Operation(
-    "get-usages", "GET", "/organizations/{organization_id}/usage", SAFE, _usage, ld.load_usage
+GET_USAGE = Operation(
+    "get-usages", "GET /organizations/{organization_id}/usage", SAFE, _usage, ld.load_usage
 )
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
@@ -335,9 +305,7 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
 """The spec's 25 operations, each once."""
 
 # Not in the spec: a result the job names by URL (`results.<kind>.url`), on the API's host.
-GET_RESULT_AT: Operation[[str, Params], Any] = Operation(
-    "(result URL)", "GET", "{path}", SAFE, _at, ld.load_raw
-)
+GET_RESULT_AT = Operation("(result URL)", "GET {path}", SAFE, _at, ld.load_raw)
 
 _PATTERNS = [
     (op, re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(op.path)) + "$"))

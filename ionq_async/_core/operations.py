@@ -19,7 +19,6 @@ __all__ = ["JobOperations", "JobState", "Page"]
 
 Page = tuple[list[Job], str | None]
 _GET_JOB_STATES = api.GET_JOBS.reading(load_job_states)
-_POST = {"clone": api.CLONE_JOB, "move": api.MOVE_JOB}
 
 
 class JobOperations:
@@ -74,15 +73,10 @@ class JobOperations:
         return found
 
     async def post_clone(
-        self,
-        job_id: str,
-        body: Mapping[str, Any],
-        *,
-        retry: RetryPolicy | None = None,
-        action: str = "clone",
+        self, job_id: str, body: Mapping[str, Any], *, retry: RetryPolicy | None = None
     ) -> JobCreated:
-        """POST a ready clone (or move) body; an unreadable 2xx is a SubmissionUnknownError."""
-        return await self._http.send(_POST[action](job_id, body), retry)
+        """POST a ready clone body; an unreadable 2xx is a SubmissionUnknownError."""
+        return await self._http.send(api.CLONE_JOB(job_id, body), retry)
 
     async def estimate(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None

@@ -71,14 +71,13 @@ def job_ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
 
 
 def list_params(
-    *,
-    status: JobStatus | str | None = None,
-    limit: int | None = None,
-    ids: Iterable[str] | None = None,
-    target: str | Iterable[str] | None = None,
-    session_id: str | None = None,
-    parent_job_id: str | None = None,
-    submitter_id: str | None = None,
+    status: JobStatus | str | None,
+    limit: int | None,
+    ids: Iterable[str] | None,
+    target: str | Iterable[str] | None,
+    session_id: str | None,
+    parent_job_id: str | None,
+    submitter_id: str | None,
 ) -> list[tuple[str, str]]:
     """The query of `GET /jobs` for these filters, validated."""
     params: list[tuple[str, str]] = []
@@ -127,13 +126,12 @@ def active_params(active: bool | None) -> list[tuple[str, str]] | None:
 
 def estimate_params(
     backend: object,
-    *,
+    type: object,
     qubits: object,
     shots: object,
     one_qubit_gates: object,
     two_qubit_gates: object,
     error_mitigation: object,
-    type: object,
 ) -> list[tuple[str, str]]:
     """The estimate's query (`backend`, `type`, `qubits`, `shots`, `1q_gates`, ...), validated."""
     if not isinstance(backend, str) or not backend:

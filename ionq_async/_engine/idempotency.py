@@ -60,12 +60,7 @@ class CloneOperations(ScanOperations, Protocol):
     """What an idempotent clone needs: a scan, and posting a clone."""
 
     async def post_clone(
-        self,
-        job_id: str,
-        body: Mapping[str, Any],
-        *,
-        retry: RetryPolicy | None = None,
-        action: str = "clone",
+        self, job_id: str, body: Mapping[str, Any], *, retry: RetryPolicy | None = None
     ) -> JobCreated: ...
 
 

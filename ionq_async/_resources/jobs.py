@@ -147,7 +147,7 @@ class Jobs:
         """Clone `job_id` and cancel it in one request (409 if it can no longer be canceled)."""
         check_job_id(job_id)
         body = dump_request(_clone_request(request, fields))
-        return await self._ops.post_clone(job_id, body, retry=retry, action="move")
+        return await self._http.send(api.MOVE_JOB(job_id, body), retry)
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """Read one job."""
@@ -172,15 +172,7 @@ class Jobs:
         `await` it instead for one JobPage, whose `next` passed back as `cursor` resumes
         the listing there. `limit` is the page size, not a cap on the total.
         """
-        params = list_params(
-            status=status,
-            limit=limit,
-            ids=ids,
-            target=target,
-            session_id=session_id,
-            parent_job_id=parent_job_id,
-            submitter_id=submitter_id,
-        )
+        params = list_params(status, limit, ids, target, session_id, parent_job_id, submitter_id)
         return JobListing(self._ops, params, cursor=cursor, retry=retry)
 
     async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
@@ -228,15 +220,8 @@ class Jobs:
         retry: RetryPolicy | None = None,
     ) -> CostEstimate:
         """The predicted cost, execution time and queue time of a job of this size."""
-        params = estimate_params(
-            backend,
-            qubits=qubits,
-            shots=shots,
-            one_qubit_gates=one_qubit_gates,
-            two_qubit_gates=two_qubit_gates,
-            error_mitigation=error_mitigation,
-            type=type,
-        )
+        shape = (backend, type, qubits, shots, one_qubit_gates, two_qubit_gates, error_mitigation)
+        params = estimate_params(*shape)
         return await self._ops.estimate(params, retry=retry)
 
     async def results(self, job_id: str, *, retry: RetryPolicy | None = None) -> Results:
