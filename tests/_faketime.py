@@ -6,7 +6,7 @@ import asyncio
 import heapq
 import itertools
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -142,14 +142,13 @@ class FakeOps:
             raise self.read_error
         return {i: JobState(self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
 
-    async def page(
+    async def pages(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None
-    ) -> tuple[list[Job], str | None]:
+    ) -> AsyncGenerator[list[Job], None]:
         self.calls["page"] += 1
         if self.page_error is not None:
             raise self.page_error
-        newest = [self.job(i) for i in reversed(list(self.ends))]
-        return newest, None
+        yield [self.job(i) for i in reversed(list(self.ends))]
 
     async def post_clone(
         self,

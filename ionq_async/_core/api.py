@@ -190,10 +190,26 @@ def _at(path: str, params: Params) -> Call:
 
 # --- the declarations ----------------------------------------------------------------------
 
-GET_WHOAMI = Operation("getWhoami", "GET /whoami", SAFE, _nothing, ld.load_whoami)
-GET_BACKENDS = Operation("getBackends", "GET /backends", SAFE, _nothing, ld.load_backends)
+GET_WHOAMI = Operation(
+    "getWhoami",
+    "GET /whoami",
+    SAFE,
+    _nothing,
+    ld.load_whoami,
+)
+GET_BACKENDS = Operation(
+    "getBackends",
+    "GET /backends",
+    SAFE,
+    _nothing,
+    ld.load_backends,
+)
 GET_BACKEND = Operation(
-    "getBackend", "GET /backends/{backend}", SAFE, _segment("name"), ld.load_backend
+    "getBackend",
+    "GET /backends/{backend}",
+    SAFE,
+    _segment("name"),
+    ld.load_backend,
 )
 GET_CHARACTERIZATIONS = Operation(
     "getCharacterizationsForBackend",
@@ -209,22 +225,62 @@ GET_CHARACTERIZATION = Operation(
     _characterization,
     ld.load_characterization,
 )
-CREATE_JOB = Operation("CreateJob", "POST /jobs", CREATING, _create_job, ld.load_job_created)
-GET_JOBS = Operation("GetJobs", "GET /jobs", SAFE, _query, ld.load_jobs)
+CREATE_JOB = Operation(
+    "CreateJob",
+    "POST /jobs",
+    CREATING,
+    _create_job,
+    ld.load_job_created,
+)
+GET_JOBS = Operation(
+    "GetJobs",
+    "GET /jobs",
+    SAFE,
+    _query,
+    ld.load_jobs,
+)
 DELETE_JOBS = Operation(
-    "DeleteJobs", "DELETE /jobs", IDEMPOTENT, _jobs_change("deleted"), ld.load_many_changed
+    "DeleteJobs",
+    "DELETE /jobs",
+    IDEMPOTENT,
+    _jobs_change("deleted"),
+    ld.load_many_changed,
 )
 CLONE_JOB = Operation(
-    "CloneJob", "POST /jobs/{UUID}/clone", CREATING, _post_to_job, ld.load_job_created
+    "CloneJob",
+    "POST /jobs/{UUID}/clone",
+    CREATING,
+    _post_to_job,
+    ld.load_job_created,
 )
 MOVE_JOB = Operation(
-    "MoveJob", "POST /jobs/{UUID}/move", CREATING, _post_to_job, ld.load_job_created
+    "MoveJob",
+    "POST /jobs/{UUID}/move",
+    CREATING,
+    _post_to_job,
+    ld.load_job_created,
 )
-GET_JOB = Operation("GetJob", "GET /jobs/{UUID}", SAFE, _job, ld.load_job_named)
+GET_JOB = Operation(
+    "GetJob",
+    "GET /jobs/{UUID}",
+    SAFE,
+    _job,
+    ld.load_job_named,
+)
 DELETE_JOB = Operation(
-    "DeleteJob", "DELETE /jobs/{UUID}", IDEMPOTENT, _job_change("deleted"), ld.load_one_changed
+    "DeleteJob",
+    "DELETE /jobs/{UUID}",
+    IDEMPOTENT,
+    _job_change("deleted"),
+    ld.load_one_changed,
 )
-GET_JOB_COST = Operation("GetJobCost", "GET /jobs/{UUID}/cost", SAFE, _job, ld.load_job_cost)
+GET_JOB_COST = Operation(
+    "GetJobCost",
+    "GET /jobs/{UUID}/cost",
+    SAFE,
+    _job,
+    ld.load_job_cost,
+)
 CANCEL_JOB = Operation(
     "CancelJob",
     "PUT /jobs/{UUID}/status/cancel",
@@ -240,20 +296,42 @@ CANCEL_JOBS = Operation(
     ld.load_many_changed,
 )
 ESTIMATE_JOB_COST = Operation(
-    "EstimateJobCost", "GET /jobs/estimate", SAFE, _query, ld.load_estimate
+    "EstimateJobCost",
+    "GET /jobs/estimate",
+    SAFE,
+    _query,
+    ld.load_estimate,
 )
 GET_JOB_PROBABILITIES = Operation(
-    "GetJobProbabilities", "GET /jobs/{UUID}/results/probabilities", SAFE, _job_query, ld.load_raw
+    "GetJobProbabilities",
+    "GET /jobs/{UUID}/results/probabilities",
+    SAFE,
+    _job_query,
+    ld.load_raw,
 )
 GET_JOB_ARTIFACT = Operation(
-    "GetJobArtifact", "GET /jobs/{UUID}/artifacts/{artifactId}", SAFE, _artifact, ld.load_raw
+    "GetJobArtifact",
+    "GET /jobs/{UUID}/artifacts/{artifactId}",
+    SAFE,
+    _artifact,
+    ld.load_raw,
 )
 # Creating: a session reserves a backend and may carry a cost limit, and no token can find
 # it again after a lost answer, so a second POST could open a second paid session.
 CREATE_SESSION = Operation(
-    "CreateSession", "POST /sessions", CREATING, _create_session, ld.load_session
+    "CreateSession",
+    "POST /sessions",
+    CREATING,
+    _create_session,
+    ld.load_session,
 )
-GET_SESSIONS = Operation("GetSessions", "GET /sessions", SAFE, _sessions, ld.load_sessions)
+GET_SESSIONS = Operation(
+    "GetSessions",
+    "GET /sessions",
+    SAFE,
+    _sessions,
+    ld.load_sessions,
+)
 # Idempotent: ending an ended session is harmless and answers the session as it is.
 END_SESSION = Operation(
     "EndSession",
@@ -263,16 +341,32 @@ END_SESSION = Operation(
     ld.load_session_named,
 )
 GET_SESSION = Operation(
-    "GetSession", "GET /sessions/{session_id}", SAFE, _segment("id"), ld.load_session_named
+    "GetSession",
+    "GET /sessions/{session_id}",
+    SAFE,
+    _segment("id"),
+    ld.load_session_named,
 )
 GET_SESSION_JOBS = Operation(
-    "GetSessionJobs", "GET /sessions/{session_id}/jobs", SAFE, _segment_query("id"), ld.load_jobs
+    "GetSessionJobs",
+    "GET /sessions/{session_id}/jobs",
+    SAFE,
+    _segment_query("id"),
+    ld.load_jobs,
 )
 GET_FORMAT_SCHEMA = Operation(
-    "GetFormatSchema", "GET /schemas/formats/{format}", SAFE, _segment("name"), ld.load_schema
+    "GetFormatSchema",
+    "GET /schemas/formats/{format}",
+    SAFE,
+    _segment("name"),
+    ld.load_schema,
 )
 GET_USAGE = Operation(
-    "get-usages", "GET /organizations/{organization_id}/usage", SAFE, _usage, ld.load_usage
+    "get-usages",
+    "GET /organizations/{organization_id}/usage",
+    SAFE,
+    _usage,
+    ld.load_usage,
 )
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (

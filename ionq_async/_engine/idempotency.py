@@ -10,9 +10,10 @@ cut short leaves the outcome unknown, and nothing is sent again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -49,11 +50,11 @@ def new_token() -> str:
 
 
 class ScanOperations(Protocol):
-    """What a token scan needs: one page of `GET /jobs`."""
+    """What a token scan needs: the pages of `GET /jobs` (a repeated cursor is an error)."""
 
-    async def page(
+    def pages(
         self, params: Params, *, retry: RetryPolicy | None = None
-    ) -> tuple[list[Job], str | None]: ...
+    ) -> AsyncGenerator[list[Job], None]: ...
 
 
 class CloneOperations(ScanOperations, Protocol):
@@ -156,30 +157,24 @@ class TokenIndex:
         may_overlap = scope.floor is not None and scope.floor <= horizon
         read = overlap = 0
         seen: set[str] = set()
-        params: list[tuple[str, str]] | None = base
-        cursors: set[str] = set()
         try:
-            while params is not None:
-                jobs, cursor = await self._ops.page(params, retry=self._retry)
-                for job in jobs:
-                    self.noted(job)
-                    read += 1
-                    overlap = overlap + 1 if may_overlap and job.id in scope.seen else 0
-                    seen.add(job.id)
-                    old = job.submitted_at is not None and job.submitted_at < horizon
-                    if old or overlap >= d.SCAN_OVERLAP:
-                        params = None
-                        break
-                    if read >= self._scan_limit:
-                        raise ScanIncompleteError(
-                            f"the token scan stopped after {read} jobs, before its horizon"
-                        )
-                else:
-                    if cursor is not None and cursor in cursors:
-                        raise ScanIncompleteError(f"the server repeated the page cursor {cursor!r}")
-                    if cursor is not None:
-                        cursors.add(cursor)
-                    params = None if cursor is None else [*base, ("next", cursor)]
+            async with contextlib.aclosing(self._ops.pages(base, retry=self._retry)) as pages:
+                async for jobs in pages:
+                    for job in jobs:
+                        self.noted(job)
+                        read += 1
+                        overlap = overlap + 1 if may_overlap and job.id in scope.seen else 0
+                        seen.add(job.id)
+                        old = job.submitted_at is not None and job.submitted_at < horizon
+                        if old or overlap >= d.SCAN_OVERLAP:
+                            break
+                        if read >= self._scan_limit:
+                            raise ScanIncompleteError(
+                                f"the token scan stopped after {read} jobs, before its horizon"
+                            )
+                    else:
+                        continue
+                    break
         except ScanIncompleteError:
             raise
         except (IonQError, ValueError) as exc:
