@@ -26,7 +26,7 @@ from .._engine.idempotency import (
     clone_idempotent,
     find_clone,
     new_token,
-    with_token,
+    tokened,
 )
 from .._engine.polling import DEFAULT_POLL, Poller
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
@@ -373,20 +373,17 @@ class Rerun:
                 await journal.intent(source_id, None, attempt)
             created = await self.ops.post_clone(source_id, self.body, retry=self.retry)
         else:
-            metadata = None
-            if "metadata" not in self.body:
-                if source is None:
-                    metadata = (await self.ops.get(source_id, retry=self.retry)).metadata
-                else:
-                    metadata = source[0]
             fresh = token is None
             token = token or new_token()
+            body = await tokened(
+                self.ops, source_id, self.body, token, known=source, retry=self.retry
+            )
             if journal is not None and fresh:
                 await journal.intent(source_id, token, attempt)
             created = await clone_idempotent(
                 self.ops,
                 source_id,
-                with_token(self.body, metadata, token),
+                body,
                 token=token,
                 index=self.index,
                 retry=self.retry,

@@ -31,6 +31,7 @@ __all__ = [
     "clone_idempotent",
     "find_clone",
     "new_token",
+    "tokened",
     "with_token",
 ]
 
@@ -193,6 +194,31 @@ def with_token(
     """A clone body with the token merged into its metadata (or the source's, to keep it)."""
     base = body.get("metadata", source_metadata or {})
     return {**body, "metadata": {**base, TOKEN_KEY: token}}
+
+
+class SourceOperations(Protocol):
+    """What preparing a tokened clone may need: the source job, for its metadata."""
+
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
+
+
+async def tokened(
+    ops: SourceOperations,
+    source_id: str,
+    body: Mapping[str, Any],
+    token: str,
+    *,
+    known: tuple[dict[str, str] | None] | None,
+    retry: RetryPolicy | None,
+) -> dict[str, Any]:
+    """The clone body carrying `token`: in the metadata the body sets, else in the source's.
+
+    The source's metadata is `known` (boxed, as read ahead) or read now.
+    """
+    if "metadata" in body:
+        return with_token(body, None, token)
+    metadata = known[0] if known is not None else (await ops.get(source_id, retry=retry)).metadata
+    return with_token(body, metadata, token)
 
 
 class _Absent(SubmissionUnknownError):

@@ -18,7 +18,7 @@ from .._core.queries import estimate_params, list_params
 from .._core.queries import job_ids as _ids
 from .._core.retry import RetryPolicy
 from .._core.serde import dump_request
-from .._engine.idempotency import TokenIndex, clone_idempotent, new_token, with_token
+from .._engine.idempotency import TokenIndex, clone_idempotent, new_token, tokened
 from .._engine.polling import OnStatus, Poller, PollPolicy, unique
 from .._engine.waits import wait, wait_many
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
@@ -125,11 +125,10 @@ class Jobs:
         if not idempotent:
             return await self._ops.post_clone(job_id, body, retry=retry)
         token = new_token()
-        source = None if "metadata" in body else (await self.get(job_id, retry=retry)).metadata
         return await clone_idempotent(
             self._ops,
             job_id,
-            with_token(body, source, token),
+            await tokened(self._ops, job_id, body, token, known=None, retry=retry),
             token=token,
             index=self._token_index,
             retry=retry or self._http.retry,
