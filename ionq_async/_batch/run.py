@@ -6,17 +6,18 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from attrs import frozen
 
+from .._core.operations import JobOperations
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import TokenIndex
 from .._engine.polling import Poller
 from .._models.jobs import Money
 from ..errors import BudgetExceededError, IonQError
-from .engine import BatchOperations, Rerun
-from .estimate import EstimateOperations, estimate_rerun
+from .engine import Rerun
+from .estimate import estimate_rerun
 from .journal import Journal, JournalEntry
 from .resume import is_id, journaled_end
 from .spend import SpendGuard
@@ -25,15 +26,11 @@ from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
 __all__ = ["Engines", "rerun", "rerun_all"]
 
 
-class RerunOperations(BatchOperations, EstimateOperations, Protocol):
-    """What running a batch needs: the batch's operations and estimates."""
-
-
 @frozen
 class Engines:
     """What a batch is handed: operations, the shared poller and token index, retries, clock."""
 
-    ops: RerunOperations
+    ops: JobOperations
     poller: Poller
     index: TokenIndex
     retry: RetryPolicy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import aiohttp
@@ -14,10 +14,9 @@ from yarl import URL
 
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError
+from .queries import Params
 
 __all__ = ["RawResponse", "Transport", "check_base_url", "user_agent"]
-
-Params = Sequence[tuple[str, str]]
 
 # aiohttp 3.10 added ConnectionTimeoutError; before it a connect timeout was a plain
 # (Server)TimeoutError, read below as "may have been sent", the safe side for a POST.
