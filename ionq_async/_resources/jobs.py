@@ -150,7 +150,6 @@ class Jobs:
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """Read one job."""
-        check_job_id(job_id)
         return await self._ops.get(job_id, retry=retry)
 
     def list(
