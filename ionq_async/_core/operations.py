@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from .._models.answers import CostEstimate
 from .._models.jobs import Job, JobCost, JobCreated
 from . import api
 from .http import RequestPath
 from .loaders import JobState, load_job_states
-from .paging import walk
+from .paging import PageAt, walk
 from .queries import Params, with_cursor
 from .retry import RetryPolicy
 
 __all__ = ["JobOperations", "JobState", "Page"]
 
-Page = tuple[list[Job], str | None]
+T = TypeVar("T")
+PageOf = tuple[list[T], str | None]
+Page = PageOf[Job]
 _GET_JOB_STATES = api.GET_JOBS.reading(load_job_states)
 
 
@@ -89,11 +91,11 @@ class JobOperations:
         return await self._http.send(api.GET_JOB_COST(job_id), retry)
 
 
-def _page_at(op: api.Operation[[Params], tuple[list[Any], str | None]], params: Params) -> Any:
+def _page_at(op: api.Operation[[Params], PageOf[T]], params: Params) -> PageAt[T]:
     return functools.partial(_at_cursor, op, params)
 
 
 def _at_cursor(
-    op: api.Operation[[Params], tuple[list[Any], str | None]], params: Params, cursor: str | None
-) -> api.Request[tuple[list[Any], str | None]]:
+    op: api.Operation[[Params], PageOf[T]], params: Params, cursor: str | None
+) -> api.Request[PageOf[T]]:
     return op(with_cursor(params, cursor))
