@@ -1,7 +1,7 @@
 """The request path: every API call goes down through here and back.
 
 - `api`: the spec's 25 operations, each declared once (method, path, query or body, loader,
-  kind); calling a declaration gives the Request that is sent.
+  kind); `declaration`: what a declaration is, and the Request that calling one gives.
 - `http`: `RequestPath.send`: retries by kind + a connection slot + the rate limit + one
   send + the answer's loader.
 - `transport`: one HTTP attempt over aiohttp, its errors translated to ours.

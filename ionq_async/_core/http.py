@@ -14,7 +14,7 @@ from ..errors import (
     SubmissionUnknownError,
     error_from_response,
 )
-from .api import Request
+from .declaration import Request
 from .defaults import ERROR_BODY_SNIPPET
 from .ratelimit import RateLimiter
 from .retry import Kind, RetryBudget, RetryPolicy, run_with_retries

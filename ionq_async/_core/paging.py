@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TypeVar
 
 from ..errors import ResponseValidationError
-from .api import Request
+from .declaration import Request
 from .http import RequestPath
 from .retry import RetryPolicy
 
