@@ -218,8 +218,9 @@ class Jobs:
         retry: RetryPolicy | None = None,
     ) -> CostEstimate:
         """The predicted cost, execution time and queue time of a job of this size."""
-        shape = (backend, type, qubits, shots, one_qubit_gates, two_qubit_gates, error_mitigation)
-        params = estimate_params(*shape)
+        params = estimate_params(
+            backend, type, qubits, shots, one_qubit_gates, two_qubit_gates, error_mitigation
+        )
         return await self._ops.estimate(params, retry=retry)
 
     async def results(self, job_id: str, *, retry: RetryPolicy | None = None) -> Results:
