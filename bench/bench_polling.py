@@ -65,7 +65,7 @@ async def _sdk(
 
     async with AsyncIonQ(key, base_url=base, max_connections=CONNECTIONS) as client:
         if per_job:
-            client.jobs.poller._batched = False
+            client.jobs._poller._batched = False
         late = await _until(at)
         c0, t0 = cpu_seconds(), time.perf_counter()
         done = 0

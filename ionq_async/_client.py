@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ._core import api
 from ._core import defaults as d
 from ._core.http import RequestPath
+from ._core.loaders import load_raw
+from ._core.queries import GroupBy, Modality
 from ._core.ratelimit import RateLimiter, RateLimitSetting
 from ._core.retry import RetryBudget, RetryPolicy
 from ._core.transport import Transport, check_base_url, user_agent
 from ._models.api import Usage, Whoami
-from ._resources import account as _account
-from ._resources.account import GroupBy, Modality, Schemas
+from ._resources.account import Schemas
 from ._resources.backends import Backends
 from ._resources.jobs import Jobs
 from ._resources.sessions import Sessions
@@ -99,25 +100,27 @@ class AsyncIonQ:
             raise RuntimeError("this AsyncIonQ is closed; create a new one")
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
-        """Stop background work and close the HTTP session this client created."""
+        """Stop background work and close the HTTP session this client created.
+
+        Session ends still under way (a `sessions.open()` block left by cancellation) are
+        awaited first, for a bounded time; one that fails is logged with its session id.
+        """
         if self._closed:
             return
         self._closed = True
-        await self.jobs._close()
-        await self._transport.close()
+        try:
+            await self.sessions._close()
+        finally:
+            await self.jobs._close()
+            await self._transport.close()
 
     async def whoami(self, *, retry: RetryPolicy | None = None) -> Whoami:
         """The API key this client authenticates with: its id, name and project."""
-        return await _account.whoami(self._http, retry=retry)
+        return await self._http.send(api.GET_WHOAMI(), retry)
 
     async def usage(
         self,
@@ -133,15 +136,8 @@ class AsyncIonQ:
 
         `group_by` is "job", "project" or "user"; `modality` is "daily", "weekly" or "monthly".
         """
-        return await _account.usage(
-            self._http,
-            organization_id,
-            start_date=start_date,
-            end_date=end_date,
-            group_by=group_by,
-            modality=modality,
-            retry=retry,
-        )
+        request = api.GET_USAGE(organization_id, start_date, end_date, group_by, modality)
+        return await self._http.send(request, retry)
 
     @property
     def closed(self) -> bool:
@@ -157,7 +153,6 @@ class AsyncIonQ:
         json_body: Any = None,
         retry: RetryPolicy | None = None,
     ) -> Any:
-        """Send a request with retries and rate limiting; return its decoded JSON body."""
-        return await self._http.request(
-            method, path, params=params, json_body=json_body, retry=retry
-        )
+        """Send a call of a declared operation by method and path; its decoded JSON body."""
+        op = api.find(method, path).reading(load_raw)
+        return await self._http.send(api.Request(op, path, params, json_body, None), retry)

@@ -116,7 +116,7 @@ class SubmissionUnknownError(APIConnectionError):
 
 
 class APIStatusError(IonQError):
-    """The server answered with an error status."""
+    """The server answered with an error status; `retry_after` if it said when to come back."""
 
     status_code: int = 0
 
@@ -127,6 +127,7 @@ class APIStatusError(IonQError):
         status_code: int | None = None,
         request_id: str | None = None,
         body: str = "",
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -134,6 +135,7 @@ class APIStatusError(IonQError):
             self.status_code = status_code
         self.request_id = request_id
         self.body = body
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         rid = f", request id {self.request_id}" if self.request_id else ""
@@ -185,19 +187,11 @@ class RateLimitError(APIStatusError):
 
     status_code = 429
 
-    def __init__(self, *args: Any, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.retry_after = retry_after
-
 
 class ServerError(APIStatusError):
     """5xx: the server or a gateway failed; `retry_after` if it said when to come back."""
 
     status_code = 500
-
-    def __init__(self, *args: Any, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.retry_after = retry_after
 
 
 class ResponseValidationError(IonQError):

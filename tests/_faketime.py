@@ -6,11 +6,12 @@ import asyncio
 import heapq
 import itertools
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ionq_async import Job, JobCreated, JobStatus, RetryPolicy
+from ionq_async._core.loaders import JobState
 from ionq_async._core.serde import load_job
 from ionq_async.errors import SubmissionUnknownError
 
@@ -133,22 +134,21 @@ class FakeOps:
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None:
+    ) -> dict[str, JobState] | None:
         self.calls["read_states"] += 1
         self.read_times.append(self.time.now)
         self.read_ids.append(list(ids))
         if self.read_error is not None:
             raise self.read_error
-        return {i: (self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
+        return {i: JobState(self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
 
-    async def page(
+    async def pages(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None
-    ) -> tuple[list[Job], str | None]:
+    ) -> AsyncGenerator[list[Job], None]:
         self.calls["page"] += 1
         if self.page_error is not None:
             raise self.page_error
-        newest = [self.job(i) for i in reversed(list(self.ends))]
-        return newest, None
+        yield [self.job(i) for i in reversed(list(self.ends))]
 
     async def post_clone(
         self,

@@ -207,7 +207,7 @@ async def test_timeout_settles_a_source_as_error_and_stops_watching(fake: FakeIo
     fake.durations = (5.0, 5.0, 5.0)
     async with fake.client(rate_limit=None) as client:
         report = await client.jobs.rerun_all([slow.id, quick.id], poll=POLL, timeout=0.3)
-        assert client.jobs.poller.watched == 0
+        assert client.jobs._poller.watched == 0
     assert report.counts["error"] == 2
     for outcome in report.outcomes:
         assert isinstance(outcome.error, WaitTimeoutError)
@@ -240,7 +240,7 @@ async def test_leaving_the_stream_early_stops_every_watch_and_task(fake: FakeIon
         async with aclosing(client.jobs.rerun([s.id for s in sources], poll=POLL)) as it:
             async for _ in it:
                 break
-        assert client.jobs.poller.watched == 0
+        assert client.jobs._poller.watched == 0
         coros = [t.get_coro() for t in asyncio.all_tasks()]
         assert not [c for c in coros if "_Rerun" in getattr(c, "__qualname__", "")]
 

@@ -309,7 +309,7 @@ def test_closing_an_iterator_early_stops_its_work(emu: EmulatorThread, client: I
     done = emu.add_job(status="completed")
 
     async def watched() -> int:
-        return client._twin.jobs.poller.watched
+        return client._twin.jobs._poller.watched
 
     with client.jobs.wait_many([done, *slow], poll=FAST) as jobs:
         assert next(jobs).id == done

@@ -53,7 +53,7 @@ def _gets(emu: EmulatorThread) -> int:
 
 
 async def _watched(client: IonQ) -> int:
-    return client._twin.jobs.poller.watched
+    return client._twin.jobs._poller.watched
 
 
 @pytest.mark.parametrize("how", ["signal", "interrupt_main"])

@@ -38,7 +38,7 @@ async def test_a_retry_after_longer_than_max_retry_after_on_a_poll_ends_no_waite
         sources = [fake.add_job().id for _ in range(30)]
         async with fake.client(retry=QUICK) as client:
             report = await client.jobs.rerun_all(sources, poll=FAST, concurrency=30)
-            assert client.jobs.poller.watched == 0
+            assert client.jobs._poller.watched == 0
     assert report.counts["completed"] == 30, [o.error for o in report.outcomes if o.error]
     limited = [r for r in _polls(fake) if r.status == 429]
     assert len(limited) == 1, "the 429 was served on a poll"
@@ -159,7 +159,7 @@ async def test_a_lagging_list_and_a_lost_answer_make_no_second_clone(clock: Cloc
         retry = RetryPolicy(initial_wait=0.01, max_wait=0.02, sleep=_advancing(clock))
         async with px.client(rate_limit=None, retry=retry) as client:
             created = await client.jobs.clone(src.id, idempotent=True)
-            assert client.jobs.token_index.sizes["wanted"] == 0
+            assert client.jobs._token_index.sizes["wanted"] == 0
     clones = fake.clones_of(src.id)
     assert [c.id for c in clones] == [created.id], "found by its token once listed"
     assert _clone_posts(fake) == 1

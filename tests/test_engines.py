@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -286,7 +287,18 @@ async def test_a_deadline_fires_on_time_whatever_the_poll_interval() -> None:
 
     job = ops.add(ends_at=1e4)
     with pytest.raises(WaitTimeoutError) as caught:
-        await t.run(wait(poller, job, cancel, timeout=1.0, poll=slow, cancel_on_timeout=True))
+        await t.run(
+            wait(
+                poller,
+                job,
+                cancel,
+                timeout=1.0,
+                poll=slow,
+                raise_on_failure=True,
+                on_status=None,
+                cancel_on_timeout=True,
+            )
+        )
     assert t.now == pytest.approx(1.0)
     assert caught.value.timeout == 1.0 and caught.value.job_id == job
     assert cancelled == [job]
@@ -332,7 +344,15 @@ async def test_wait_many_shares_one_deadline_and_names_the_first_unfinished_job(
     got: list[str] = []
 
     async def consume() -> None:
-        async for job in wait_many(poller, [stuck, quick, late], poll=STEADY, timeout=30.0):
+        many = wait_many(
+            poller,
+            [stuck, quick, late],
+            poll=STEADY,
+            timeout=30.0,
+            raise_on_failure=False,
+            on_status=None,
+        )
+        async for job in many:
             got.append(job.id)
 
     with pytest.raises(WaitTimeoutError) as caught:
@@ -375,9 +395,7 @@ class ManyClones:
         self.jobs: list[Job] = []
         self.posts = 0
 
-    async def post_clone(
-        self, job_id: str, body: Any, *, retry: Any = None, action: str = "clone"
-    ) -> JobCreated:
+    async def post_clone(self, job_id: str, body: Any, *, retry: Any = None) -> JobCreated:
         self.posts += 1
         self.t.now += 1.0
         if self.posts % self.drop_every == 0:
@@ -393,12 +411,14 @@ class ManyClones:
             raise SubmissionUnknownError("answer lost", request=body)
         return JobCreated(id=job.id)
 
-    async def page(self, params: Any, *, retry: Any = None) -> tuple[list[Job], str | None]:
-        p = dict(params)
-        start, limit = int(p.get("next", 0)), int(p["limit"])
-        top = len(self.jobs) - 1 - start
-        jobs = [self.jobs[i] for i in range(top, max(-1, top - limit), -1)]
-        return jobs, (str(start + limit) if top - limit >= 0 else None)
+    async def pages(self, params: Any, *, retry: Any = None) -> AsyncGenerator[list[Job], None]:
+        limit, start = int(dict(params)["limit"]), 0
+        while True:
+            top = len(self.jobs) - 1 - start
+            yield [self.jobs[i] for i in range(top, max(-1, top - limit), -1)]
+            if top - limit < 0:
+                return
+            start += limit
 
 
 async def test_a_hundred_thousand_idempotent_clones_keep_the_token_index_flat() -> None:
@@ -614,16 +634,16 @@ async def test_no_retry_policy_means_one_submission() -> None:
 
 
 async def test_a_full_job_is_built_only_when_its_status_changes(monkeypatch: Any) -> None:
-    import ionq_async._engine.polling as polling
+    import ionq_async._core.loaders as loaders
 
     built: list[str] = []
-    real = polling.load_job
+    real = loaders.load_job
 
     def counting(raw: Any) -> Any:
         built.append(raw["status"])
         return real(raw)
 
-    monkeypatch.setattr(polling, "load_job", counting)
+    monkeypatch.setattr(loaders, "load_job", counting)
     t = FakeTime()
     ops = FakeOps(t)
     ids = [ops.add(ends_at=100.0) for _ in range(3)]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ionq_async import CircuitResult, EstimateRate, Money, ResponseValidationError
-from ionq_async._core.estimates import load_estimate
+from ionq_async._core.loaders import load_estimate
 from ionq_async._resources.result_formats import (
     derive_counts,
     read_aggregate,

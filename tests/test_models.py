@@ -9,7 +9,8 @@ import pytest
 from _spec import load_spec, validator_for
 
 from ionq_async import Failure, Job, JobCreated, JobStatus, Noise, ResponseValidationError
-from ionq_async._core.serde import load_job, load_job_created, load_jobs
+from ionq_async._core.loaders import load_job_created, load_jobs
+from ionq_async._core.serde import load_job
 from ionq_async._models.jobs import is_terminal
 
 SRC = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"

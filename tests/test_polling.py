@@ -107,7 +107,7 @@ async def test_thousand_waits_are_polled_in_batches(fake: FakeIonQ) -> None:
         done = await asyncio.gather(*(client.jobs.wait(j.id, poll=policy) for j in jobs))
         assert all(j.status is JobStatus.COMPLETED for j in done)
         assert [j.id for j in done] == [j.id for j in jobs]
-        stats = client.jobs.poller
+        stats = client.jobs._poller
         polls = _polls(fake)
     assert len(polls) == stats.requests, "every poll request reached the server log"
     assert stats.job_polls >= 2 * len(jobs), "each job was polled in several rounds"
@@ -140,7 +140,7 @@ async def test_wait_many_timeout_and_early_exit(fake: FakeIonQ) -> None:
             async for job in jobs:
                 assert job.id == quick.id
                 break
-        assert client.jobs.poller.watched == 0
+        assert client.jobs._poller.watched == 0
 
 
 async def test_cancelling_100_waiters_leaves_nothing_pending(fake: FakeIonQ) -> None:
@@ -155,7 +155,7 @@ async def test_cancelling_100_waiters_leaves_nothing_pending(fake: FakeIonQ) -> 
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
     try:
         await asyncio.sleep(0.05)
-        assert client.jobs.poller.watched == 0
+        assert client.jobs._poller.watched == 0
         mine = [t for t in asyncio.all_tasks() - before if "ionq_async" in t.get_name()]
         assert not mine, "the poller task stops when no one waits"
     finally:
@@ -254,6 +254,6 @@ async def test_two_waiters_on_one_job_share_its_polls(fake: FakeIonQ) -> None:
         first, second = await asyncio.gather(
             client.jobs.wait(src.id, poll=FAST), client.jobs.wait(src.id, poll=FAST)
         )
-        polled = client.jobs.poller.job_polls
+        polled = client.jobs._poller.job_polls
     assert first == second
     assert polled <= 2 * 12, "one job is polled once per round, not once per waiter"

@@ -148,7 +148,7 @@ async def test_cancelling_the_consumer_stops_the_batch(fake: FakeIonQ, tmp_path:
             await task
         made = await _assert_stopped(fake, ids, path)
         assert 3 <= len(made) < len(ids)
-        assert client.jobs.poller.watched == 0
+        assert client.jobs._poller.watched == 0
 
 
 async def test_cancel_on_exit_cancels_the_clones_left_running(

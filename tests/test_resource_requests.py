@@ -21,7 +21,7 @@ from ionq_async import (
     SessionStatus,
     SubmissionUnknownError,
 )
-from ionq_async._resources.sessions import create_body
+from ionq_async._core.queries import session_body as create_body
 
 QPU = "qpu.forte-1"
 CHAR = "617a1f8b-59d4-435d-aa33-695433d7155e"

@@ -41,7 +41,7 @@ def clone_posts(fake: FakeIonQ, source_id: str) -> int:
 
 def flood_before_lookup(client: Any, fake: FakeIonQ, n: int) -> None:
     """Create `n` jobs between a lost answer and its token lookup."""
-    index = client.jobs.token_index
+    index = client.jobs._token_index
     find = index.find
 
     async def find_after_flood(*args: Any, **kwargs: Any) -> Any:
@@ -71,7 +71,7 @@ async def test_a_scan_cut_short_is_unknown_and_never_sends_again(fake: FakeIonQ)
     fake.faults.add("clone", Fault.commit_then_fail())
     async with fake.client(rate_limit=None, retry=FAST_RETRY) as client:
         flood_before_lookup(client, fake, 2500)
-        client.jobs.token_index._scan_limit = 1000
+        client.jobs._token_index._scan_limit = 1000
         with pytest.raises(SubmissionUnknownError) as caught:
             await client.jobs.clone(src.id, idempotent=True)
     assert caught.value.token, "the token travels with the unknown outcome"
@@ -96,7 +96,7 @@ async def test_in_a_batch_a_scan_cut_short_is_ambiguous_with_its_token(
     fake.faults.add("clone", Fault.commit_then_fail())
     async with fake.client(rate_limit=None, retry=FAST_RETRY) as client:
         flood_before_lookup(client, fake, 2500)
-        client.jobs.token_index._scan_limit = 1000
+        client.jobs._token_index._scan_limit = 1000
         report = await client.jobs.rerun_all([src.id], poll=POLL, journal=tmp_path / "j.sqlite")
     outcome = report.outcomes[0]
     assert outcome.status == "ambiguous"

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .._core import defaults as d
+from .._core.loaders import JobState
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import (
     CloneOperations,
@@ -57,7 +58,7 @@ class BatchOperations(CloneOperations, Protocol):
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+    ) -> dict[str, JobState] | None: ...
 
 
 class Rerun:

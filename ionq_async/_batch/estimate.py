@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from attrs import field, frozen
 
 from .._core import defaults as d
-from .._core.estimates import estimate_params
+from .._core.queries import estimate_params
 from .._core.retry import RetryPolicy
 from .._models.answers import CostEstimate
 from .._models.job_types import JOB_TYPES
@@ -191,17 +191,7 @@ async def estimate_rerun(
 async def _estimate_one(
     ops: EstimateOperations, shape: _Shape, retry: RetryPolicy | None
 ) -> CostEstimate:
-    backend, kind, qubits, shots, one_q, two_q, mitigation = shape
-    params = estimate_params(
-        backend,
-        qubits=qubits,
-        shots=shots,
-        one_qubit_gates=one_q,
-        two_qubit_gates=two_q,
-        error_mitigation=mitigation,
-        type=kind,
-    )
-    return await ops.estimate(params, retry=retry)
+    return await ops.estimate(estimate_params(*shape), retry=retry)
 
 
 def _source_estimate(source_id: str, shape: _Shape, cost: Money) -> SourceEstimate:

@@ -6,11 +6,11 @@ import asyncio
 import collections
 import logging
 from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from .._core import defaults as d
+from .._core.loaders import JobState
 from .._core.retry import RetryPolicy
-from .._core.serde import load_metadata
 from ..errors import IonQError, ResponseValidationError
 from .resume import is_id
 
@@ -69,11 +69,11 @@ class Sources:
 
 
 class StateReads(Protocol):
-    """Reads many jobs' raw states in one request (`GET /jobs?ids=`)."""
+    """Reads many jobs' states in one request (`GET /jobs?ids=`)."""
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+    ) -> dict[str, JobState] | None: ...
 
 
 async def read_known(
@@ -89,9 +89,9 @@ async def read_known(
         logger.info("could not read %d source jobs at once (%s); reading each", len(wanted), exc)
         return {}
     known: dict[str, Known] = {}
-    for source_id, (_, raw) in (found or {}).items():
+    for source_id, state in (found or {}).items():
         try:
-            known[source_id] = (load_metadata(raw.get("metadata")),)
+            known[source_id] = (state.metadata(),)
         except ResponseValidationError:
             continue  # read alone, where the error is the source's own
     return known

@@ -7,17 +7,17 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from attrs import frozen
 
+from .._core.operations import JobOperations
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import TokenIndex
 from .._engine.polling import Poller
 from ..errors import IonQError
 from .campaign import spend_guard
-from .engine import BatchOperations, Rerun
-from .estimate import EstimateOperations
+from .engine import Rerun
 from .journal import Journal
 from .leaving import CancelMany
 from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
@@ -27,10 +27,6 @@ __all__ = ["Engines", "RerunStream", "rerun", "rerun_all"]
 logger = logging.getLogger("ionq_async")
 
 
-class RerunOperations(BatchOperations, EstimateOperations, Protocol):
-    """What running a batch needs: the batch's operations and estimates."""
-
-
 @frozen
 class Engines:
     """What a batch is handed: operations, the shared poller and token index, retries, clock.
@@ -38,7 +34,7 @@ class Engines:
     `cancel` cancels jobs in bulk (used by `cancel_on_exit`).
     """
 
-    ops: RerunOperations
+    ops: JobOperations
     poller: Poller
     index: TokenIndex
     retry: RetryPolicy

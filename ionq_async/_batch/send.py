@@ -12,7 +12,7 @@ from .._engine.idempotency import (
     TokenIndex,
     clone_idempotent,
     new_token,
-    with_token,
+    tokened,
 )
 from .._models.jobs import Job
 from .journal import Journal
@@ -71,14 +71,10 @@ class Sender:
         body = self.body
         fresh = token is None
         if self.idempotent or token is not None:
-            metadata = None
-            if "metadata" not in self.body:
-                if source is None:
-                    metadata = (await self.ops.get(source_id, retry=self.retry)).metadata
-                else:
-                    metadata = source[0]
             token = token or new_token()
-            body = with_token(self.body, metadata, token)
+            body = await tokened(
+                self.ops, source_id, self.body, token, known=source, retry=self.retry
+            )
         with self.leaving.posting():
             if journal is not None and fresh:
                 await journal.intent(source_id, token, attempt, estimate=estimate)

@@ -86,7 +86,11 @@ class IonQ(Blocking[AsyncIonQ]):
         self.close()
 
     def close(self) -> None:
-        """Stop background work and close the HTTP session this client created."""
+        """Stop background work and close the HTTP session this client created.
+
+        Session ends still under way (a `sessions.open()` block left by cancellation) are
+        awaited first, for a bounded time; one that fails is logged with its session id.
+        """
         self._close()
 
     @property

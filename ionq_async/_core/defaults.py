@@ -7,6 +7,8 @@ BASE_URL = "https://api.ionq.co/v0.4"
 REQUEST_TIMEOUT = 60.0
 MAX_CONNECTIONS = 100
 ERROR_BODY_SNIPPET = 500
+SESSION_END_WAIT = 10.0
+"""Seconds `AsyncIonQ.close()` waits for session ends still under way."""
 
 # Retries (RetryPolicy's defaults) and the client-wide retry budget.
 RETRY_MAX_ATTEMPTS = 5

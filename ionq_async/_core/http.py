@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import (
     APIConnectionError,
@@ -15,15 +14,16 @@ from ..errors import (
     SubmissionUnknownError,
     error_from_response,
 )
+from .declaration import Request
 from .defaults import ERROR_BODY_SNIPPET
 from .logs import logged_send, requests_logged
 from .ratelimit import RateLimiter
-from .retry import RetryBudget, RetryPolicy, run_with_retries
+from .retry import Kind, RetryBudget, RetryPolicy, run_with_retries
 from .transport import Transport
 
-__all__ = ["Params", "RequestPath", "submission_unknown"]
+__all__ = ["RequestPath", "submission_unknown"]
 
-Params = Sequence[tuple[str, str]]
+T = TypeVar("T")
 
 
 class RequestPath:
@@ -51,41 +51,32 @@ class RequestPath:
         """The API's base URL, without a trailing slash."""
         return self.transport.base_url
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json_body: Any = None,
-        retry: RetryPolicy | None = None,
-        load: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Send a request with retries and rate limiting; return its decoded JSON body.
+    async def send(self, request: Request[T], retry: RetryPolicy | None = None) -> T:
+        """Send `request` with retries and rate limiting; return its answer, loaded.
 
-        `load` reads the body inside each attempt, so an answer of the wrong shape is
-        retried like an unreadable one (and, for a POST, is a SubmissionUnknownError).
+        The operation's kind decides what is retried. The loader reads the body inside
+        each attempt, so an answer of the wrong shape is retried like an unreadable one
+        (and, for a creating operation, is a SubmissionUnknownError).
         """
-        body = None if json_body is None else json.dumps(json_body).encode()
+        body = None if request.body is None else json.dumps(request.body).encode()
+        op = request.op
         # A partial, not a closure: a closure's cells are ~10 more GC-tracked objects per
         # request, and with thousands of requests in flight they set off collections.
-        attempt = functools.partial(self._attempt, method, path, params, body, json_body, load)
+        attempt = functools.partial(self._attempt, request, body)
         return await run_with_retries(
-            attempt, method=method, path=path, policy=retry or self.retry, budget=self.budget
+            attempt,
+            kind=op.kind,
+            method=op.method,
+            path=request.path,
+            policy=retry or self.retry,
+            budget=self.budget,
         )
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: Params | None,
-        body: bytes | None,
-        json_body: Any,
-        load: Callable[[Any], Any] | None,
-    ) -> Any:
-        """One attempt: a rate-limited request in a connection slot, its answer decoded."""
+    async def _attempt(self, request: Request[T], body: bytes | None) -> T:
+        """One attempt: a rate-limited request in a connection slot, its answer loaded."""
         transport, limiter = self.transport, self.limiter
-        is_post = method == "POST"
+        op = request.op
+        creating = op.kind is Kind.CREATING
         slots = self._slots
         await slots.acquire()
         try:
@@ -93,12 +84,14 @@ class RequestPath:
             if sent_at is None:
                 sent_at = await limiter.acquire()
             if requests_logged():
-                raw = await logged_send(transport, method, path, params, body)
+                raw = await logged_send(transport, op.method, request.path, request.params, body)
             else:
-                raw = await transport.send(method, path, params=params, body=body)
+                raw = await transport.send(
+                    op.method, request.path, params=request.params, body=body
+                )
         except APIConnectionError as exc:
-            if is_post and exc.request_sent:
-                raise submission_unknown(exc, method, self.base_url + path, json_body) from exc
+            if creating and exc.request_sent:
+                raise self._unknown(exc, request) from exc
             raise
         finally:
             slots.release()
@@ -116,26 +109,29 @@ class RequestPath:
                     request_id=raw.request_id,
                     body=raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace"),
                 )
-                if is_post:
-                    raise submission_unknown(bad, method, self.base_url + path, json_body) from exc
+                if creating:
+                    raise self._unknown(bad, request) from exc
                 raise bad from exc
-            if load is None:
-                return data
             try:
-                return load(data)
+                return request.load(data)
             except ResponseValidationError as exc:
                 exc.status_code = status
                 exc.request_id = raw.request_id
                 exc.body = raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace")
-                if is_post:
-                    raise submission_unknown(exc, method, self.base_url + path, json_body) from exc
+                if creating:
+                    raise self._unknown(exc, request) from exc
                 raise
         error = error_from_response(status, raw.headers, raw.body, reason=raw.reason)
         if status == 429:
             limiter.on_rate_limited(getattr(error, "retry_after", None), sent_at)
-        if is_post and isinstance(error, ServerError):
-            raise submission_unknown(error, method, self.base_url + path, json_body) from error
+        if creating and isinstance(error, ServerError):
+            raise self._unknown(error, request) from error
         raise error
+
+    def _unknown(self, error: BaseException, request: Request[Any]) -> SubmissionUnknownError:
+        return submission_unknown(
+            error, request.op.method, self.base_url + request.path, request.body
+        )
 
 
 def submission_unknown(

@@ -14,7 +14,8 @@ import time
 from contextvars import ContextVar
 
 from ..errors import APIConnectionError
-from .transport import Params, RawResponse, Transport
+from .queries import Params
+from .transport import RawResponse, Transport
 
 __all__ = [
     "ATTEMPT",

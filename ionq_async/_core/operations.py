@@ -1,50 +1,47 @@
-"""The narrow operations layer: typed job calls that the engines are handed."""
+"""The job operations the engines are handed: declarations bound to one request path."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .._models.answers import CostEstimate
 from .._models.jobs import Job, JobCost, JobCreated
-from ..errors import ResponseValidationError
-from .estimates import load_estimate
-from .http import Params, RequestPath
+from . import api
+from .http import RequestPath
+from .loaders import JobState, load_job_states
+from .paging import PageAt, walk
+from .queries import Params, with_cursor
 from .retry import RetryPolicy
-from .serde import load_job, load_job_cost, load_job_created, load_job_states, load_jobs
 
-__all__ = ["JobOperations", "Page"]
+__all__ = ["JobOperations", "JobState", "Page"]
 
-Page = tuple[list[Job], str | None]
-
-
-def _load_job_named(job_id: str, data: Any) -> Job:
-    job = load_job(data)
-    if job.id != job_id:
-        raise ResponseValidationError(f"asked for job {job_id}, the server answered job {job.id}")
-    return job
+T = TypeVar("T")
+PageOf = tuple[list[T], str | None]
+Page = PageOf[Job]
+_GET_JOB_STATES = api.GET_JOBS.reading(load_job_states)
 
 
 class JobOperations:
-    """Read one job, read a page or many jobs by id, post a clone: nothing more."""
+    """Read one job, pages of jobs or many by id, a cost or an estimate; post a clone."""
 
     def __init__(self, http: RequestPath) -> None:
         self._http = http
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """One job; an answer naming another job is a ResponseValidationError (retried)."""
-        job: Job = await self._http.request(
-            "GET", f"/jobs/{job_id}", retry=retry, load=functools.partial(_load_job_named, job_id)
-        )
-        return job
+        return await self._http.send(api.GET_JOB(job_id), retry)
 
     async def page(self, params: Params, *, retry: RetryPolicy | None = None) -> Page:
         """One page of `GET /jobs` with `params`: its jobs and the `next` cursor."""
-        page: Page = await self._http.request(
-            "GET", "/jobs", params=params, retry=retry, load=load_jobs
-        )
-        return page
+        return await self._http.send(api.GET_JOBS(params), retry)
+
+    def pages(
+        self, params: Params, *, retry: RetryPolicy | None = None, cursor: str | None = None
+    ) -> AsyncGenerator[list[Job], None]:
+        """Each page of `GET /jobs` with `params` from `cursor` on, following `next`."""
+        return walk(self._http, _page_at(api.GET_JOBS, params), retry=retry, cursor=cursor)
 
     async def read_many(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
@@ -56,57 +53,49 @@ class JobOperations:
         states = await self.read_states(ids, retry=retry)
         if states is None:
             return None
-        return {job_id: load_job(raw) for job_id, (_, raw) in states.items()}
+        return {job_id: state.job() for job_id, state in states.items()}
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None:
-        """Like `read_many`, read lightly: each listed job's status and raw body."""
+    ) -> dict[str, JobState] | None:
+        """Like `read_many`, read lightly: each listed job's JobState."""
         wanted = set(ids)
-        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        found: dict[str, JobState] = {}
         params = [*(("ids", i) for i in ids), ("limit", str(len(ids)))]
-        page: list[tuple[str, str]] | None = params
-        cursors: set[str] = set()
-        while page is not None:
-            states, cursor = await self._http.request(
-                "GET", "/jobs", params=page, retry=retry, load=load_job_states
-            )
-            for job_id, status, raw in states:
-                if job_id not in wanted:
+        pages = walk(self._http, _page_at(_GET_JOB_STATES, params), retry=retry)
+        async for states in pages:
+            for state in states:
+                if state.id not in wanted:
+                    await pages.aclose()
                     return None
-                found[job_id] = (status, raw)
-            if cursor is None or len(found) >= len(wanted) or cursor in cursors:
+                found[state.id] = state
+            if len(found) >= len(wanted):
+                await pages.aclose()
                 break
-            cursors.add(cursor)
-            page = [*params, ("next", cursor)]
         return found
 
     async def post_clone(
-        self,
-        job_id: str,
-        body: Mapping[str, Any],
-        *,
-        retry: RetryPolicy | None = None,
-        action: str = "clone",
+        self, job_id: str, body: Mapping[str, Any], *, retry: RetryPolicy | None = None
     ) -> JobCreated:
-        """POST a ready clone (or move) body; an unreadable 2xx is a SubmissionUnknownError."""
-        created: JobCreated = await self._http.request(
-            "POST", f"/jobs/{job_id}/{action}", json_body=body, retry=retry, load=load_job_created
-        )
-        return created
+        """POST a ready clone body; an unreadable 2xx is a SubmissionUnknownError."""
+        return await self._http.send(api.CLONE_JOB(job_id, body), retry)
 
     async def estimate(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None
     ) -> CostEstimate:
         """`GET /jobs/estimate` with checked `params`."""
-        estimate: CostEstimate = await self._http.request(
-            "GET", "/jobs/estimate", params=params, retry=retry, load=load_estimate
-        )
-        return estimate
+        return await self._http.send(api.ESTIMATE_JOB_COST(params), retry)
 
     async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
-        """A job's estimated and, once known, actual cost."""
-        cost: JobCost = await self._http.request(
-            "GET", f"/jobs/{job_id}/cost", retry=retry, load=load_job_cost
-        )
-        return cost
+        """A job's estimated and, once known, actual cost (read inside the attempt)."""
+        return await self._http.send(api.GET_JOB_COST(job_id), retry)
+
+
+def _page_at(op: api.Operation[[Params], PageOf[T]], params: Params) -> PageAt[T]:
+    return functools.partial(_at_cursor, op, params)
+
+
+def _at_cursor(
+    op: api.Operation[[Params], PageOf[T]], params: Params, cursor: str | None
+) -> api.Request[PageOf[T]]:
+    return op(with_cursor(params, cursor))

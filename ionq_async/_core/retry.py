@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import enum
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,6 +26,7 @@ from .logs import ATTEMPT
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
+    "Kind",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
@@ -38,6 +41,19 @@ T = TypeVar("T")
 DEFAULT_RETRY_STATUSES: frozenset[int] = d.RETRY_STATUSES
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Kind(enum.Enum):
+    """What sending an operation again does, which decides whether it may be retried.
+
+    SAFE (a read) and IDEMPOTENT (a change that repeating leaves as it is) are retried
+    alike; CREATING (a POST that creates a job or a paid thing) is sent again only when
+    the first request surely never left.
+    """
+
+    SAFE = "safe"
+    IDEMPOTENT = "idempotent"
+    CREATING = "creating"
 
 
 def _statuses(values: Iterable[int]) -> frozenset[int]:
@@ -148,12 +164,12 @@ class RetryBudget:
         return f"RetryBudget(available={self.available}, capacity={self.capacity})"
 
 
-def is_retryable(error: BaseException, method: str, policy: RetryPolicy) -> bool:
-    """Whether `error` may be retried for `method` (POST only when nothing was created)."""
+def is_retryable(error: BaseException, kind: Kind, policy: RetryPolicy) -> bool:
+    """Whether `error` may be retried for an operation of `kind` (see Kind)."""
     if isinstance(error, RateLimitError):
         after = error.retry_after
         return 429 in policy.retry_statuses and (after is None or after <= policy.max_retry_after)
-    if method == "POST":
+    if kind is Kind.CREATING:
         return isinstance(error, APIConnectionError) and not error.request_sent
     if isinstance(error, APIStatusError):
         return error.status_code in policy.retry_statuses
@@ -188,12 +204,14 @@ async def run_with_retries(
     path: str,
     policy: RetryPolicy,
     budget: RetryBudget | None,
+    kind: Kind = Kind.CREATING,
     retryable: Callable[[BaseException], bool] | None = None,
 ) -> T:
     """Await `attempt()` until it succeeds or `policy` says stop; raise the last error itself.
 
-    `retryable` replaces the policy's choice of which errors are retried (the idempotent
-    clone retries only a lost answer); waits, attempts, deadline and budget stay the policy's.
+    What is retried follows `kind` (method and path only name the call in logs and
+    events). `retryable` replaces that choice (the idempotent clone retries only a lost
+    answer); waits, attempts, deadline and budget stay the policy's.
     """
     if policy.max_attempts == 1:
         return await attempt()
@@ -205,7 +223,7 @@ async def run_with_retries(
     try:
         return await attempt()
     except Exception as exc:
-        if not (retryable(exc) if retryable else is_retryable(exc, method, policy)):
+        if not (retryable(exc) if retryable else is_retryable(exc, kind, policy)):
             raise
         first = exc
     return await _retry_after(
@@ -216,8 +234,12 @@ async def run_with_retries(
         path=path,
         policy=policy,
         budget=budget,
-        retryable=retryable,
+        retryable=retryable or functools.partial(_by_kind, kind, policy),
     )
+
+
+def _by_kind(kind: Kind, policy: RetryPolicy, error: BaseException) -> bool:
+    return is_retryable(error, kind, policy)
 
 
 async def _retry_after(
@@ -229,7 +251,7 @@ async def _retry_after(
     path: str,
     policy: RetryPolicy,
     budget: RetryBudget | None,
-    retryable: Callable[[BaseException], bool] | None,
+    retryable: Callable[[BaseException], bool],
 ) -> T:
     """Tenacity's retries after a failed first attempt."""
     # Apart from the fast path: its every call would otherwise build these closures' cells.
@@ -257,7 +279,7 @@ async def _retry_after(
         error = outcome.exception()
         if error is None:
             return False
-        return retryable(error) if retryable else is_retryable(error, method, policy)
+        return retryable(error)
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

@@ -25,8 +25,6 @@ from .._models.jobs import (
     ErrorMitigation,
     Failure,
     Job,
-    JobCost,
-    JobCreated,
     JobStatus,
     Noise,
     Settings,
@@ -37,9 +35,9 @@ __all__ = [
     "dump_job",
     "dump_request",
     "load_job",
-    "load_job_created",
-    "load_jobs",
     "load_metadata",
+    "read_date",
+    "read_datetime",
     "structure",
     "unstructure",
 ]
@@ -78,13 +76,13 @@ def _lenient_enum(enum_cls: type[E]) -> Callable[[Any, Any], E | str]:
     return hook
 
 
-def _date(value: Any, _: Any) -> date | None:
+def read_date(value: Any, _: Any = None) -> date | None:
     """A calendar date from "YYYY-MM-DD" (or a full timestamp, whose date is kept)."""
     if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
     if isinstance(value, str) and len(value) == 10:
         return date.fromisoformat(value)
-    return _datetime(value, None).date()
+    return read_datetime(value).date()
 
 
 def _session_settings(value: Any, _: Any) -> SessionSettings:
@@ -93,7 +91,8 @@ def _session_settings(value: Any, _: Any) -> SessionSettings:
     return _settings_fn(value, SessionSettings)
 
 
-def _datetime(value: Any, _: Any) -> datetime:
+def read_datetime(value: Any, _: Any = None) -> datetime:
+    """An aware datetime from an ISO-8601 string (UTC if it has no offset) or epoch seconds."""
     if type(value) is str:  # the usual case first
         parsed = datetime.fromisoformat(value)
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
@@ -103,9 +102,7 @@ def _datetime(value: Any, _: Any) -> datetime:
         return datetime.fromtimestamp(value, UTC)
     if not isinstance(value, str):
         raise TypeError(f"timestamp must be an ISO-8601 string, got {value!r}")
-    parsed = datetime.fromisoformat(value)
-    # A timestamp without an offset is UTC (the API's clock); never hand out a naive one.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return read_datetime(str(value))
 
 
 def _failure(value: Any, _: Any) -> Failure | None:
@@ -143,7 +140,7 @@ def _nullable_dict(value: Any, _: Any) -> dict[str, Any] | None:
 
 
 def _optional_datetime(value: Any, _: Any) -> datetime | None:
-    return None if value is None else _datetime(value, None)
+    return None if value is None else read_datetime(value)
 
 
 def _metadata(value: Any, _: Any) -> dict[str, str] | None:
@@ -174,7 +171,7 @@ _converter.register_structure_hook(str | None, _optional_str)
 _converter.register_structure_hook(int | None, _optional_int)
 _converter.register_structure_hook(JobStatus | str, _status)
 _converter.register_structure_hook(JobStatus | str | None, _optional_status)
-_converter.register_structure_hook(datetime, _datetime)
+_converter.register_structure_hook(datetime, read_datetime)
 _converter.register_structure_hook(datetime | None, _optional_datetime)
 _converter.register_structure_hook(dict[str, str] | None, _metadata)
 _converter.register_structure_hook(Failure | None, _failure)
@@ -185,7 +182,7 @@ _converter.register_structure_hook_func(lambda t: t == dict[str, Any] | None, _n
 _converter.register_structure_hook(Job, make_dict_structure_fn(Job, _converter))
 _converter.register_structure_hook(BackendStatus | str, _lenient_enum(BackendStatus))
 _converter.register_structure_hook(SessionStatus | str, _lenient_enum(SessionStatus))
-_converter.register_structure_hook(date | None, _date)
+_converter.register_structure_hook(date | None, read_date)
 for _renamed in (Fidelity, Timing):
     _converter.register_structure_hook(
         _renamed,
@@ -274,16 +271,9 @@ def structure(data: Any, cls: type[T], *, what: str | None = None) -> T:
         ) from exc
 
 
-def _loader(cls: type[T]) -> Callable[[Any], T]:
-    def load(data: Any) -> T:
-        return structure(data, cls)
-
-    return load
-
-
-load_job = _loader(Job)
-load_job_created = _loader(JobCreated)
-load_job_cost = _loader(JobCost)
+def load_job(data: Any) -> Job:
+    """A Job from its JSON; ResponseValidationError when it is not one."""
+    return structure(data, Job)
 
 
 def load_metadata(value: Any) -> dict[str, str] | None:
@@ -292,30 +282,3 @@ def load_metadata(value: Any) -> dict[str, str] | None:
         return _metadata(value, None)
     except TypeError as exc:
         raise ResponseValidationError(f"unexpected job metadata: {exc}") from exc
-
-
-def load_job_states(data: Any) -> tuple[list[tuple[str, str, dict[str, Any]]], str | None]:
-    """A `GET /jobs` page read lightly: (id, status, raw job) per job, and the `next` cursor.
-
-    A poll builds the full Job only for a job whose status changed (`load_job(raw)`).
-    """
-    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
-        raise ResponseValidationError("unexpected job list in response: no `jobs` array")
-    states = []
-    for item in data["jobs"]:
-        if not isinstance(item, dict):
-            raise ResponseValidationError(f"unexpected job in list: {item!r:.80}")
-        job_id, status = item.get("id"), item.get("status")
-        if type(job_id) is not str or type(status) is not str:
-            raise ResponseValidationError("unexpected job in list: no string `id` and `status`")
-        states.append((job_id, status, item))
-    nxt = data.get("next")
-    return states, nxt if isinstance(nxt, str) and nxt else None
-
-
-def load_jobs(data: Any) -> tuple[list[Job], str | None]:
-    """A `GET /jobs` page: its jobs and the `next` cursor (None on the last page)."""
-    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
-        raise ResponseValidationError("unexpected job list in response: no `jobs` array")
-    nxt = data.get("next")
-    return [load_job(item) for item in data["jobs"]], nxt if isinstance(nxt, str) and nxt else None

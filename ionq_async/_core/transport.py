@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import aiohttp
@@ -14,10 +14,9 @@ from yarl import URL
 
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError
+from .queries import Params
 
 __all__ = ["RawResponse", "Transport", "check_base_url", "user_agent"]
-
-Params = Sequence[tuple[str, str]]
 
 # aiohttp 3.10 added ConnectionTimeoutError; before it a connect timeout was a plain
 # (Server)TimeoutError, read below as "may have been sent", the safe side for a POST.
@@ -109,7 +108,11 @@ class Transport:
     async def send(
         self, method: str, path: str, *, params: Params | None = None, body: bytes | None = None
     ) -> RawResponse:
-        """Send one request to `base_url + path`; raise APIConnectionError if no answer."""
+        """Send one request to `base_url + path`; raise APIConnectionError if no answer.
+
+        The status is never raised here, whatever the session's `raise_for_status`: the
+        request path maps every status itself.
+        """
         session = self._get_session()
         url = self.base_url + path
         headers = self._headers if body is None else self._json_headers
@@ -124,30 +127,38 @@ class Transport:
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                raise_for_status=False,
             ) as resp:
                 data = await resp.read()
                 return RawResponse(resp.status, resp.headers, data, resp.reason or "")
-        except _CONNECT_TIMEOUT as exc:
-            raise APITimeoutError(
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            error = self._translate(exc, method, url)
+            if not _carries_request(exc):
+                raise error from exc
+        # Raised outside the handler: an aiohttp error that carries the request (its
+        # headers hold the key) is neither the cause nor the context of ours.
+        raise error
+
+    def _translate(self, exc: BaseException, method: str, url: str) -> APIConnectionError:
+        """Our error for an aiohttp failure: a timeout, or a connection that gave no answer."""
+        if isinstance(exc, _CONNECT_TIMEOUT):
+            return APITimeoutError(
                 "timed out connecting", method=method, url=url, request_sent=False
-            ) from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise APITimeoutError(
+            )
+        if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+            return APITimeoutError(
                 f"no answer within {self._timeout.total:g} s", method=method, url=url
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
+            )
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return APIConnectionError(
                 f"could not connect: {exc.os_error}", method=method, url=url, request_sent=False
-            ) from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise APIConnectionError(
+            )
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return APIConnectionError(
                 f"response body cut short: {exc}", method=method, url=url, request_sent=True
-            ) from exc
-        except aiohttp.ClientError as exc:
-            reason = str(exc) or type(exc).__name__
-            raise APIConnectionError(
-                f"connection failed: {reason}", method=method, url=url
-            ) from exc
+            )
+        reason = type(exc).__name__ if _carries_request(exc) else str(exc) or type(exc).__name__
+        return APIConnectionError(f"connection failed: {reason}", method=method, url=url)
 
     async def close(self) -> None:
         """Close the session if this transport created it; idempotent."""
@@ -156,3 +167,15 @@ class Transport:
             session, self._session = self._session, None
             await session.close()
         await asyncio.sleep(0)
+
+
+def _carries_request(error: BaseException) -> bool:
+    """Whether `error` or anything chained to it holds the request (and so its headers)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if hasattr(current, "request_info"):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.retry import RetryBudget, RetryPolicy, is_retryable, run_with_retries
-from .._models.jobs import JobCreated
+from .._core.retry import Kind, RetryBudget, RetryPolicy, is_retryable, run_with_retries
+from .._models.jobs import Job, JobCreated
 from ..errors import IonQError, SubmissionUnknownError
 from .token_index import ScanIncompleteError, ScanOperations, Sleep, TokenIndex
 
@@ -30,6 +30,7 @@ __all__ = [
     "clone_idempotent",
     "find_clone",
     "new_token",
+    "tokened",
     "with_token",
 ]
 
@@ -49,12 +50,7 @@ class CloneOperations(ScanOperations, Protocol):
     """What an idempotent clone needs: a scan, and posting a clone."""
 
     async def post_clone(
-        self,
-        job_id: str,
-        body: Mapping[str, Any],
-        *,
-        retry: RetryPolicy | None = None,
-        action: str = "clone",
+        self, job_id: str, body: Mapping[str, Any], *, retry: RetryPolicy | None = None
     ) -> JobCreated: ...
 
 
@@ -64,6 +60,31 @@ def with_token(
     """A clone body with the token merged into its metadata (or the source's, to keep it)."""
     base = body.get("metadata", source_metadata or {})
     return {**body, "metadata": {**base, TOKEN_KEY: token}}
+
+
+class SourceOperations(Protocol):
+    """What preparing a tokened clone may need: the source job, for its metadata."""
+
+    async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
+
+
+async def tokened(
+    ops: SourceOperations,
+    source_id: str,
+    body: Mapping[str, Any],
+    token: str,
+    *,
+    known: tuple[dict[str, str] | None] | None,
+    retry: RetryPolicy | None,
+) -> dict[str, Any]:
+    """The clone body carrying `token`: in the metadata the body sets, else in the source's.
+
+    The source's metadata is `known` (boxed, as read ahead) or read now.
+    """
+    if "metadata" in body:
+        return with_token(body, None, token)
+    metadata = known[0] if known is not None else (await ops.get(source_id, retry=retry)).metadata
+    return with_token(body, metadata, token)
 
 
 class _Absent(SubmissionUnknownError):
@@ -130,7 +151,7 @@ async def _after_first(
     pending: IonQError | None = first
 
     def retryable(error: BaseException) -> bool:
-        return isinstance(error, _Absent) or is_retryable(error, "POST", retry)
+        return isinstance(error, _Absent) or is_retryable(error, Kind.CREATING, retry)
 
     async def attempt() -> JobCreated:
         nonlocal sends, pending

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.retry import RetryBudget, RetryPolicy, is_retryable
-from .._core.serde import load_job
+from .._core.loaders import JobState
+from .._core.retry import Kind, RetryBudget, RetryPolicy, is_retryable
 from .._models.jobs import Job, check_job_id, is_terminal
 from ..errors import (
     IonQError,
@@ -59,7 +59,7 @@ class PollOperations(Protocol):
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, tuple[str, dict[str, Any]]] | None: ...
+    ) -> dict[str, JobState] | None: ...
 
 
 class Poller:
@@ -289,7 +289,7 @@ class Poller:
                     self._schedule.reschedule(w, now)
             return
         outage = not isinstance(error, ResponseValidationError) and is_retryable(
-            error, "GET", self._retry
+            error, Kind.SAFE, self._retry
         )
         keep = outage and (self._budget is None or self._budget.try_spend(error))
         later = now + after if after else None
@@ -302,9 +302,7 @@ class Poller:
                 else:
                     self._finish(w, error=error)
 
-    async def _observe_states(
-        self, chunk: list[str], found: dict[str, tuple[str, dict[str, Any]]]
-    ) -> None:
+    async def _observe_states(self, chunk: list[str], found: dict[str, JobState]) -> None:
         """Reschedule jobs whose status did not change; build a Job only for the others."""
         now = self._clock()
         for job_id in chunk:
@@ -314,7 +312,7 @@ class Poller:
                 if job is not None:
                     self._observe(job)
                 continue
-            status, raw = state
+            status = state.status
             watches = self._by_job.get(job_id)
             if not watches:
                 continue
@@ -325,7 +323,7 @@ class Poller:
                     self._schedule.reschedule(w, now)
                 continue
             try:
-                job = load_job(raw)
+                job = state.job()
             except ResponseValidationError as exc:
                 self._failed([job_id], exc)
                 continue

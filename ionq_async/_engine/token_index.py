@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from .._core import defaults as d
-from .._core.http import Params
+from .._core.queries import Params
 from .._core.retry import RetryPolicy
 from .._models.jobs import Job
 from ..errors import IonQError
@@ -40,11 +40,11 @@ def _utc_now() -> datetime:
 
 
 class ScanOperations(Protocol):
-    """What a token scan needs: one page of `GET /jobs`."""
+    """What a token scan needs: the pages of `GET /jobs` (a repeated cursor is an error)."""
 
-    async def page(
+    def pages(
         self, params: Params, *, retry: RetryPolicy | None = None
-    ) -> tuple[list[Job], str | None]: ...
+    ) -> AsyncGenerator[list[Job], None]: ...
 
 
 class ScanIncompleteError(IonQError):
@@ -193,31 +193,25 @@ class TokenIndex:
         may_overlap = scope.floor is not None and scope.floor <= horizon
         read = overlap = 0
         newest: list[str] = []
-        params: list[tuple[str, str]] | None = base
-        cursors: set[str] = set()
         try:
-            while params is not None:
-                jobs, cursor = await self._ops.page(params, retry=self._retry)
-                for job in jobs:
-                    self.noted(job)
-                    read += 1
-                    overlap = overlap + 1 if may_overlap and job.id in scope.seen else 0
-                    if len(newest) < SEEN_KEEP:
-                        newest.append(job.id)
-                    old = job.submitted_at is not None and job.submitted_at < horizon
-                    if old or overlap >= d.SCAN_OVERLAP:
-                        params = None
-                        break
-                    if read >= self._scan_limit:
-                        raise ScanIncompleteError(
-                            f"the token scan stopped after {read} jobs, before its horizon"
-                        )
-                else:
-                    if cursor is not None and cursor in cursors:
-                        raise ScanIncompleteError(f"the server repeated the page cursor {cursor!r}")
-                    if cursor is not None:
-                        cursors.add(cursor)
-                    params = None if cursor is None else [*base, ("next", cursor)]
+            async with contextlib.aclosing(self._ops.pages(base, retry=self._retry)) as pages:
+                async for jobs in pages:
+                    for job in jobs:
+                        self.noted(job)
+                        read += 1
+                        overlap = overlap + 1 if may_overlap and job.id in scope.seen else 0
+                        if len(newest) < SEEN_KEEP:
+                            newest.append(job.id)
+                        old = job.submitted_at is not None and job.submitted_at < horizon
+                        if old or overlap >= d.SCAN_OVERLAP:
+                            break
+                        if read >= self._scan_limit:
+                            raise ScanIncompleteError(
+                                f"the token scan stopped after {read} jobs, before its horizon"
+                            )
+                    else:
+                        continue
+                    break
         except ScanIncompleteError:
             raise
         except (IonQError, ValueError) as exc:

@@ -18,19 +18,13 @@ async def wait(
     job_id: str,
     cancel: Callable[[str], Awaitable[None]],
     *,
-    timeout: float | None = None,
-    poll: PollPolicy | None = None,
-    raise_on_failure: bool = True,
-    on_status: OnStatus | None = None,
-    cancel_on_timeout: bool = False,
+    timeout: float | None,
+    poll: PollPolicy | None,
+    raise_on_failure: bool,
+    on_status: OnStatus | None,
+    cancel_on_timeout: bool,
 ) -> Job:
-    """Await `job_id` until it is completed, failed or canceled; return the final Job.
-
-    With `raise_on_failure`, `failed` raises JobFailedError and `canceled` raises
-    JobCanceledError. `timeout` (seconds for the whole wait) raises WaitTimeoutError
-    with the last job seen. `on_status(job)` is called on every status change. With
-    `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
-    """
+    """`Jobs.wait` (which documents the options): one job awaited through the poller."""
     # The deadline is the poller's, on its clock: it fires on time whatever the poll interval.
     watch = poller.watch(job_id, poll or DEFAULT_POLL, on_status, timeout=timeout)
     try:
@@ -51,17 +45,12 @@ async def wait_many(
     poller: Poller,
     ids: list[str],
     *,
-    timeout: float | None = None,
-    poll: PollPolicy | None = None,
-    raise_on_failure: bool = False,
-    on_status: OnStatus | None = None,
+    timeout: float | None,
+    poll: PollPolicy | None,
+    raise_on_failure: bool,
+    on_status: OnStatus | None,
 ) -> AsyncGenerator[Job, None]:
-    """Yield each job once, as it reaches a terminal state (completion order).
-
-    `timeout` bounds the whole iteration; past it WaitTimeoutError names the first
-    job still unfinished. Leaving the loop early stops watching the rest once the
-    iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
-    """
+    """`Jobs.wait_many` (which documents the options): each job as it ends, through the poller."""
     policy = poll or DEFAULT_POLL
     ready: asyncio.Queue[asyncio.Future[Job]] = asyncio.Queue()
     # Every watch shares one deadline on the poller's clock; the first job still unfinished

@@ -12,6 +12,8 @@ from typing import Any, TypedDict
 from attrs import field, frozen
 
 __all__ = [
+    "INT32_MAX",
+    "MAX_SHOTS",
     "CloneFields",
     "CloneRequest",
     "Compilation",
@@ -28,9 +30,11 @@ __all__ = [
     "is_terminal",
 ]
 
-_INT32 = (-(2**31), 2**31 - 1)
+INT32_MAX = 2**31 - 1
+_INT32 = (-(2**31), INT32_MAX)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_MAX_SHOTS = 1_000_000
+MAX_SHOTS = 1_000_000
+"""The most shots a job may ask for."""
 
 
 class JobStatus(enum.StrEnum):
@@ -180,7 +184,7 @@ class CloneRequest:
             check_job_id(self.parent, "parent")
         _optional("name", self.name, str)
         if self.shots is not None:
-            _strict_int("shots", self.shots, 1, _MAX_SHOTS)
+            _strict_int("shots", self.shots, 1, MAX_SHOTS)
         _optional("backend", self.backend, str)
         _optional("session_id", self.session_id, str)
         _optional("settings", self.settings, Settings)

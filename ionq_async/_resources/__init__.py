@@ -1,6 +1,5 @@
-"""The client's resources: thin typed methods over the request path and the engines.
+"""The client's resources: thin typed methods over the operation declarations and the engines.
 
-`jobs`, `sessions`, `backends`, `account` (whoami, usage, schemas), `listing` (`jobs.list()`),
-`status_changes` (cancel, delete), and results reading (`results`, `result_reader`,
-`result_formats`).
+`jobs`, `sessions`, `backends`, `account` (schemas), `listing` (`jobs.list()`), and results
+reading (`results`: where a payload lives, `result_reader`, `result_formats`: decoding).
 """

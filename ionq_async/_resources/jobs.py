@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from typing import Any, Unpack
 
 import attrs
@@ -11,17 +11,18 @@ import attrs
 from .._batch.estimate import RerunEstimate, estimate_rerun
 from .._batch.run import Engines, RerunStream, rerun, rerun_all
 from .._batch.types import RerunKwargs, RerunOptions, RerunReport
+from .._core import api
 from .._core import defaults as d
-from .._core.estimates import estimate_params
 from .._core.http import RequestPath
 from .._core.operations import JobOperations
+from .._core.queries import estimate_params, list_params
+from .._core.queries import job_ids as _ids
 from .._core.retry import RetryPolicy
-from .._core.serde import dump_request, load_job_cost, load_job_created
-from .._engine.idempotency import TokenIndex, clone_idempotent, new_token, with_token
+from .._core.serde import dump_request
+from .._engine.idempotency import TokenIndex, clone_idempotent, new_token, tokened
 from .._engine.polling import OnStatus, Poller, PollPolicy, unique
 from .._engine.waits import wait, wait_many
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
-from .._models.job_types import check_create_payload
 from .._models.jobs import (
     CloneFields,
     CloneRequest,
@@ -33,11 +34,10 @@ from .._models.jobs import (
 )
 from .._models.results import Results
 from ..errors import IonQError
-from .listing import JobListing, list_params
-from .listing import job_ids as _ids
+from .listing import JobListing
+from .result_formats import read_probabilities
 from .result_reader import ResultReader
-from .results import artifact_path, legacy_result_path, parse_probabilities, probability_artifact
-from .status_changes import change_many, change_one
+from .results import probabilities_source
 
 __all__ = ["Jobs"]
 
@@ -66,43 +66,43 @@ class Jobs:
         self._http = http
         self._listing_lag = listing_lag
         self._ops = JobOperations(http)
-        self._poller: Poller | None = None
-        self._token_index: TokenIndex | None = None
+        self._polls: Poller | None = None
+        self._tokens: TokenIndex | None = None
         self._closed = False
 
     @property
-    def token_index(self) -> TokenIndex:
+    def _token_index(self) -> TokenIndex:
         """Finds idempotent clones by their client token (shared by every call)."""
-        if self._token_index is None:
-            self._token_index = TokenIndex(self._ops, listing_lag=self._listing_lag)
-        return self._token_index
+        if self._tokens is None:
+            self._tokens = TokenIndex(self._ops, listing_lag=self._listing_lag)
+        return self._tokens
 
     @property
-    def poller(self) -> Poller:
+    def _poller(self) -> Poller:
         """The client's shared poller (created on first use, inside the event loop)."""
-        if self._poller is None:
+        if self._polls is None:
             if self._closed:
                 raise RuntimeError("the client is closed; create a new AsyncIonQ")
-            self._poller = Poller(
+            self._polls = Poller(
                 self._ops,
                 retry=self._http.retry,
                 budget=self._http.budget,
                 pause=self._http.limiter.pause,
                 not_found_grace=self._listing_lag,
             )
-        return self._poller
+        return self._polls
 
     async def _close(self) -> None:
         """Stop the poller and await its background work (called by `client.close()`)."""
         self._closed = True
-        if self._poller is not None:
-            await self._poller.close()
+        if self._polls is not None:
+            await self._polls.close()
 
     def _engines(self) -> Engines:
         return Engines(
             self._ops,
-            self.poller,
-            self.token_index,
+            self._poller,
+            self._token_index,
             self._http.retry,
             self._http.budget,
             cancel=self.cancel_many,
@@ -115,11 +115,7 @@ class Jobs:
         retry: RetryPolicy | None = None,
     ) -> JobCreated:
         """Submit a new job: any JobCreationPayload type (see `JOB_TYPES`), as a mapping."""
-        body = check_create_payload(payload)
-        created: JobCreated = await self._http.request(
-            "POST", "/jobs", json_body=body, retry=retry, load=load_job_created
-        )
-        return created
+        return await self._http.send(api.CREATE_JOB(payload), retry)
 
     async def clone(
         self,
@@ -142,13 +138,12 @@ class Jobs:
         if not idempotent:
             return await self._ops.post_clone(job_id, body, retry=retry)
         token = new_token()
-        source = None if "metadata" in body else (await self.get(job_id, retry=retry)).metadata
         return await clone_idempotent(
             self._ops,
             job_id,
-            with_token(body, source, token),
+            await tokened(self._ops, job_id, body, token, known=None, retry=retry),
             token=token,
-            index=self.token_index,
+            index=self._token_index,
             retry=retry or self._http.retry,
             budget=self._http.budget,
         )
@@ -164,11 +159,10 @@ class Jobs:
         """Clone `job_id` and cancel it in one request (409 if it can no longer be canceled)."""
         check_job_id(job_id)
         body = dump_request(_clone_request(request, fields))
-        return await self._ops.post_clone(job_id, body, retry=retry, action="move")
+        return await self._http.send(api.MOVE_JOB(job_id, body), retry)
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """Read one job."""
-        check_job_id(job_id)
         return await self._ops.get(job_id, retry=retry)
 
     def list(
@@ -189,38 +183,40 @@ class Jobs:
         `await` it instead for one JobPage, whose `next` passed back as `cursor` resumes
         the listing there. `limit` is the page size, not a cap on the total.
         """
-        params = list_params(
-            status=status,
-            limit=limit,
-            ids=ids,
-            target=target,
-            session_id=session_id,
-            parent_job_id=parent_job_id,
-            submitter_id=submitter_id,
-        )
+        params = list_params(status, limit, ids, target, session_id, parent_job_id, submitter_id)
         return JobListing(self._ops, params, cursor=cursor, retry=retry)
 
     async def cancel(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
         """Cancel a job that has not finished; the API's `{id, status}` answer."""
-        check_job_id(job_id)
-        return await change_one(self._http, "cancel", job_id, retry=retry)
+        return await self._http.send(api.CANCEL_JOB(job_id), retry)
 
     async def cancel_many(
         self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
     ) -> JobsStatusChange:
         """Cancel several jobs in one request (no ids: no request, an answer with no ids)."""
-        return await change_many(self._http, "cancel", _ids(job_ids), retry=retry)
+        return await self._change_many(api.CANCEL_JOBS, "canceled", job_ids, retry)
 
     async def delete(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobStatusChange:
         """Delete a job; the API's `{id, status}` answer."""
-        check_job_id(job_id)
-        return await change_one(self._http, "delete", job_id, retry=retry)
+        return await self._http.send(api.DELETE_JOB(job_id), retry)
 
     async def delete_many(
         self, job_ids: Iterable[str], *, retry: RetryPolicy | None = None
     ) -> JobsStatusChange:
         """Delete several jobs in one request (no ids: no request, an answer with no ids)."""
-        return await change_many(self._http, "delete", _ids(job_ids), retry=retry)
+        return await self._change_many(api.DELETE_JOBS, "deleted", job_ids, retry)
+
+    async def _change_many(
+        self,
+        op: api.Operation[[Sequence[str]], JobsStatusChange],
+        status: str,
+        job_ids: Iterable[str],
+        retry: RetryPolicy | None,
+    ) -> JobsStatusChange:
+        ids = _ids(job_ids)
+        if not ids:
+            return JobsStatusChange(ids=(), status=status)
+        return await self._http.send(op(ids), retry)
 
     async def estimate(
         self,
@@ -236,13 +232,7 @@ class Jobs:
     ) -> CostEstimate:
         """The predicted cost, execution time and queue time of a job of this size."""
         params = estimate_params(
-            backend,
-            qubits=qubits,
-            shots=shots,
-            one_qubit_gates=one_qubit_gates,
-            two_qubit_gates=two_qubit_gates,
-            error_mitigation=error_mitigation,
-            type=type,
+            backend, type, qubits, shots, one_qubit_gates, two_qubit_gates, error_mitigation
         )
         return await self._ops.estimate(params, retry=retry)
 
@@ -255,15 +245,11 @@ class Jobs:
         self, job_id: str, artifact_id: str, *, retry: RetryPolicy | None = None
     ) -> Any:
         """One artifact of a job (an `id` from its `results` map), decoded from JSON."""
-        check_job_id(job_id)
-        if not isinstance(artifact_id, str) or artifact_id in ("", ".", ".."):
-            raise ValueError(f"artifact_id must be an artifact id string, got {artifact_id!r}")
-        return await self._http.request("GET", artifact_path(job_id, artifact_id), retry=retry)
+        return await self._http.send(api.GET_JOB_ARTIFACT(job_id, artifact_id), retry)
 
     async def cost(self, job_id: str, *, retry: RetryPolicy | None = None) -> JobCost:
         """A job's estimated and actual cost."""
-        check_job_id(job_id)
-        return load_job_cost(await self._http.request("GET", f"/jobs/{job_id}/cost", retry=retry))
+        return await self._ops.cost(job_id, retry=retry)
 
     async def probabilities(
         self,
@@ -278,17 +264,10 @@ class Jobs:
         the legacy `results.probabilities.url`.
         """
         job = await self.get(job_id, retry=retry)
-        artifact = None if sharpen is not None else probability_artifact(job.results)
-        if artifact is not None:
-            artifact_id, fmt = artifact
-            path = artifact_path(job_id, artifact_id)
-            data = await self._http.request("GET", path, retry=retry)
-            return parse_probabilities(data, fmt)
-        path, params = legacy_result_path(self._http.base_url, job.results, job_id)
-        if sharpen is not None:
-            params.append(("sharpen", "true" if sharpen else "false"))
-        data = await self._http.request("GET", path, params=params, retry=retry)
-        return parse_probabilities(data, None)
+        extra = [] if sharpen is None else [("sharpen", "true" if sharpen else "false")]
+        fmt, request = probabilities_source(self._http.base_url, job_id, job.results, extra)
+        probabilities, _ = read_probabilities(await self._http.send(request, retry), fmt)
+        return {str(state): p for state, p in probabilities.items()}
 
     async def wait(
         self,
@@ -308,7 +287,7 @@ class Jobs:
         `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
         """
         return await wait(
-            self.poller,
+            self._poller,
             job_id,
             self._cancel_quietly,
             timeout=timeout,
@@ -335,7 +314,7 @@ class Jobs:
         """
         ids = unique(_ids(job_ids))
         return wait_many(
-            self.poller,
+            self._poller,
             ids,
             timeout=timeout,
             poll=poll,

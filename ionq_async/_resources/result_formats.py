@@ -32,7 +32,8 @@ Width = int | None
 
 def _register(data: Any, outer: str) -> Mapping[str, Any]:
     """The full-width register (`output_all`, else the first) of a v2 `{outer: {registers}}`."""
-    registers = (data.get(outer) or {}).get("registers") if isinstance(data, dict) else None
+    payload = data.get(outer) if isinstance(data, dict) else None
+    registers = payload.get("registers") if isinstance(payload, dict) else None
     if not isinstance(registers, dict) or not registers:
         raise ResponseValidationError(f"{outer} v2 payload has no registers")
     register = registers.get(OUTPUT_ALL) or next(iter(registers.values()))

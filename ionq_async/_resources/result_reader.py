@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from .._core import api
 from .._core.http import RequestPath
 from .._core.operations import JobOperations
 from .._core.retry import RetryPolicy
@@ -54,8 +55,7 @@ class ResultReader:
     async def _fetch(self, source: Source | None, retry: RetryPolicy | None) -> Any:
         if source is None:
             return None
-        _, path, params = source
-        return await self._http.request("GET", path, params=params, retry=retry)
+        return await self._http.send(source[1], retry)
 
     def _source(self, job: Job, kind: str) -> Source | None:
         return find_source(self._http.base_url, job.id, job.results, KINDS[kind], kind)
@@ -64,7 +64,7 @@ class ResultReader:
         """One circuit job's probabilities, counts and shots, from whatever it offers."""
         sources = {kind: self._source(job, kind) for kind in KINDS}
         if not any(sources.values()) and job.type not in _FUNCTION_TYPES:
-            sources["probabilities"] = (None, f"/jobs/{job.id}/results/probabilities", [])
+            sources["probabilities"] = (None, api.GET_JOB_PROBABILITIES(job.id, None))
         probs_data, hist_data, shots_data = await asyncio.gather(
             *(self._fetch(sources[kind], retry) for kind in KINDS)
         )

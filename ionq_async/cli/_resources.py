@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.console import Console
 
+from .._core.queries import session_body
 from .._core.serde import unstructure
 from .._models.api import Session, check_segment
 from .._models.results import CircuitResult, Results, bitstring
-from .._resources.sessions import create_body
 from ._base import EXIT_OK, UsageError, job_id, make_client, print_json
 from ._render_resources import (
     backends_table,
@@ -94,7 +94,7 @@ async def _create_session(args: argparse.Namespace) -> int:
         "cost_limit": args.cost_limit,
     }
     try:
-        create_body(args.backend, *limits.values())
+        session_body(args.backend, *limits.values())
     except (TypeError, ValueError) as exc:
         message = str(exc)
         for name, flag in _FLAGS.items():
