@@ -22,6 +22,8 @@ POLL = PollPolicy(initial=0.01, factor=1.5, max_interval=0.05, jitter=0.0)
 RETRY = RetryPolicy(max_attempts=3, initial_wait=0.001, max_wait=0.005, jitter=0.0)
 REQUEST_TIMEOUT = 0.3
 """Bounds one HTTP attempt: a hung request costs this much (100x a loopback answer)."""
+# The emulator lists a job as soon as it exists: a short lag keeps the rescan honest and fast.
+LISTING_LAG = 0.05
 RUN_BOUND = 20.0
 """Seconds a batch may take at most (a clean one takes about 0.1 s)."""
 
@@ -43,6 +45,7 @@ async def rerun_batch(
         rate_limit=None,
         retry=RETRY,
         request_timeout=REQUEST_TIMEOUT,
+        listing_lag=LISTING_LAG,
     ) as client:
         async with asyncio.timeout(RUN_BOUND):
             report = await client.jobs.rerun_all(
