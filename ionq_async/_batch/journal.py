@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 from attrs import frozen
@@ -131,12 +130,7 @@ class Journal:
         await self.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     @property
@@ -252,7 +246,7 @@ class Journal:
         cost: float | None = None,
     ) -> None:
         """Record how `source_id`'s re-run ended (and its clone's actual cost, if known)."""
-        await self._write(_FINISHED, (source_id, job_id, status, error, time.time(), cost))
+        await self.finished_soon(source_id, status, job_id=job_id, error=error, cost=cost)
 
     def finished_soon(
         self,

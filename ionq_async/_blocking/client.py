@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._client import AsyncIonQ
@@ -77,12 +76,7 @@ class IonQ(Blocking[AsyncIonQ]):
             raise RuntimeError("this IonQ is closed; create a new one")
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:

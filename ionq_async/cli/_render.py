@@ -6,7 +6,6 @@ Imported only by CLI code paths, after checking that rich is installed (the ``cl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rich import box
@@ -255,12 +254,7 @@ class RerunDisplay:
         self.progress.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.progress.stop()
 
 
