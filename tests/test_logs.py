@@ -162,10 +162,12 @@ async def test_a_failed_journal_write_is_a_warning(
 ) -> None:
     source = fake.add_job(status="completed").id
 
-    async def broken(*args: object, **kwargs: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
+    def broken(*args: object, **kwargs: object) -> asyncio.Future[None]:
+        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        failed.set_exception(sqlite3.OperationalError("disk I/O error"))
+        return failed
 
-    monkeypatch.setattr(Journal, "finished", broken)
+    monkeypatch.setattr(Journal, "finished_soon", broken)  # every end's write
     caplog.set_level(logging.INFO, logger="ionq_async")
     async with fake.client() as client:
         report = await client.jobs.rerun_all(
@@ -184,7 +186,7 @@ async def test_the_key_is_in_no_record_of_a_run_with_faults(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     faults = FaultPlan.random(0.3, seed=7).sequence("create_session", [None])
-    faults.add("end_session", Fault.http(500))
+    faults.add("end_session", Fault.http(500), times=20)  # past every retry of the end
     key = "sk-live-" + "7f3a9c" * 6
     errors: list[str] = []
     caplog.set_level(logging.DEBUG, logger="ionq_async")

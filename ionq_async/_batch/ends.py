@@ -60,5 +60,7 @@ class JournaledEnds:
             self._fail(error)
             return
         if error is not None:
-            logger.warning("could not journal the end of %s: %s", outcome.source_id, error)
+            logger.warning(
+                "could not journal the end of %s: %s", outcome.source_id, error, exc_info=error
+            )
         self._emit(outcome)
