@@ -120,6 +120,12 @@ class APIStatusError(IonQError):
 
     status_code: int = 0
 
+    def __init_subclass__(cls, *, status: int | None = None, **kw: Any) -> None:
+        """`class NotFoundError(APIStatusError, status=404)`: the status it stands for."""
+        super().__init_subclass__(**kw)
+        if status is not None:
+            cls.status_code = status
+
     def __init__(
         self,
         message: str,
@@ -142,56 +148,46 @@ class APIStatusError(IonQError):
         return f"HTTP {self.status_code}: {self.message}{rid}"
 
 
-class BadRequestError(APIStatusError):
+class BadRequestError(APIStatusError, status=400):
     """400: the request was invalid; `validation_keys` names the offending fields."""
-
-    status_code = 400
 
     def __init__(self, *args: Any, validation_keys: tuple[str, ...] = (), **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.validation_keys = validation_keys
 
 
-class AuthenticationError(APIStatusError):
+class AuthenticationError(APIStatusError, status=401):
     """401: the API key is missing or invalid."""
 
-    status_code = 401
 
-
-class PermissionDeniedError(APIStatusError):
+class PermissionDeniedError(APIStatusError, status=403):
     """403: the key may not use this resource."""
 
-    status_code = 403
 
-
-class NotFoundError(APIStatusError):
+class NotFoundError(APIStatusError, status=404):
     """404: no such job (or its results are not ready yet)."""
 
-    status_code = 404
 
-
-class ConflictError(APIStatusError):
+class ConflictError(APIStatusError, status=409):
     """409: e.g. moving a job that can no longer be canceled."""
 
-    status_code = 409
 
-
-class RequestTooLargeError(APIStatusError):
+class RequestTooLargeError(APIStatusError, status=413):
     """413: the body is over IonQ's 10 MB limit."""
 
-    status_code = 413
 
-
-class RateLimitError(APIStatusError):
+class RateLimitError(APIStatusError, status=429):
     """429: too many requests; `retry_after` is the server's wait in seconds, if it gave one."""
 
-    status_code = 429
 
-
-class ServerError(APIStatusError):
+class ServerError(APIStatusError, status=500):
     """5xx: the server or a gateway failed; `retry_after` if it said when to come back."""
 
-    status_code = 500
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    cls.status_code: cls for cls in APIStatusError.__subclasses__()
+}
+"""The classes above by status; subclasses defined elsewhere do not change what is raised."""
 
 
 class ResponseValidationError(IonQError):
@@ -249,17 +245,6 @@ class WaitTimeoutError(JobError, TimeoutError):
         super().__init__(f"job {job_id} not finished after {timeout:g} s{last}", job_id=job_id)
         self.timeout = timeout
         self.job = job
-
-
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    413: RequestTooLargeError,
-    429: RateLimitError,
-}
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -264,3 +265,26 @@ async def test_connection_error_over_http_hides_key() -> None:
             await c.jobs.get(SRC)
     assert info.value.request_sent is False
     assert KEY not in str(info.value) and KEY not in repr(info.value)
+
+
+def test_each_status_class_stands_for_its_status_and_subclasses_elsewhere_change_nothing() -> None:
+    for status, (cls, _, _) in CASES.items():
+        assert cls.status_code == (status if status < 500 else 500)
+
+    class Teapot(APIStatusError, status=418):
+        """Defined outside the SDK."""
+
+    class MyNotFound(NotFoundError):
+        """Inherits the status of its base."""
+
+    assert Teapot.status_code == 418 and MyNotFound.status_code == 404
+    assert type(error_from_response(418, {}, b"")) is APIStatusError
+    assert type(error_from_response(404, {}, b"")) is NotFoundError
+    assert APIStatusError.status_code == 0 and str(APIStatusError("x")) == "HTTP 0: x"
+
+
+def test_every_status_error_survives_pickling() -> None:
+    for err in _every_error_kind():
+        again = pickle.loads(pickle.dumps(err))
+        assert type(again) is type(err) and vars(again) == vars(err)
+        assert str(again) == str(err) and again.args == err.args
