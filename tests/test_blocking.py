@@ -317,3 +317,17 @@ def test_closing_an_iterator_early_stops_its_work(emu: EmulatorThread, client: I
     assert client._loop.run(watched()) == 0
     jobs.close()  # twice is harmless
     assert list(jobs) == []
+
+
+def test_the_constructor_takes_and_checks_the_async_clients_arguments() -> None:
+    assert inspect.signature(IonQ) == inspect.signature(AsyncIonQ)
+    with pytest.raises(TypeError, match="base_ur"):
+        IonQ("key", base_ur="http://127.0.0.1:9")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="request_timeout"):
+        IonQ("key", base_url="http://127.0.0.1:9", request_timeout=0)
+    with pytest.raises(TypeError):
+        IonQ("key", "http://127.0.0.1:9")  # type: ignore[misc]
+    client = IonQ("key", base_url="http://127.0.0.1:9/v0.4/", listing_lag=0.0)
+    assert client.base_url == "http://127.0.0.1:9/v0.4" and client.jobs._twin._listing_lag == 0.0
+    client.close()
+    assert _loop_threads() == []

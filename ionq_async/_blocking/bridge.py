@@ -23,11 +23,13 @@ __all__ = [
     "Twin",
     "blocking",
     "iterating",
+    "parameters_of",
 ]
 
 A = TypeVar("A")
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S")
 T = TypeVar("T")
 X = TypeVar("X")
 W = TypeVar("W")
@@ -89,6 +91,22 @@ class Twin(Generic[A, P, X, W]):
         call.__signature__ = signature  # type: ignore[attr-defined]
         obj.__dict__[self._name] = call  # later lookups skip this descriptor
         return call
+
+
+def parameters_of(
+    twin_init: Callable[Concatenate[Any, P], None],
+) -> Callable[[Callable[Concatenate[S, ...], None]], Callable[Concatenate[S, P], None]]:
+    """Give an `__init__(self, *args, **kwargs)` that forwards to `twin_init` its parameters.
+
+    Type checkers check calls against them and `inspect.signature` (help, IDEs) shows them,
+    so a blocking class takes its async twin's constructor arguments without restating them.
+    """
+
+    def give(init: Callable[Concatenate[S, ...], None]) -> Callable[Concatenate[S, P], None]:
+        init.__signature__ = inspect.signature(twin_init)  # type: ignore[attr-defined]
+        return init
+
+    return give
 
 
 async def _made(factory: Callable[P, X], *args: P.args, **kwargs: P.kwargs) -> X:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .._client import AsyncIonQ
-from .._core import defaults as d
-from .._core.ratelimit import RateLimiter, RateLimitSetting
+from .._core.ratelimit import RateLimiter
 from .._core.retry import RetryBudget, RetryPolicy
-from .bridge import Blocking, blocking
+from .bridge import Blocking, blocking, parameters_of
 from .loop import LoopThread
 from .resources import Backends, Jobs, Schemas, Sessions
-
-if TYPE_CHECKING:
-    import aiohttp
 
 __all__ = ["IonQ"]
 
@@ -35,30 +31,9 @@ class IonQ(Blocking[AsyncIonQ]):
     raises KeyboardInterrupt. A `session` passed in must belong to no event loop yet.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        request_timeout: float = d.REQUEST_TIMEOUT,
-        max_connections: int = d.MAX_CONNECTIONS,
-        session: aiohttp.ClientSession | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limit: RateLimitSetting = "adaptive",
-        retry_budget: RetryBudget | None = None,
-        listing_lag: float = d.NOT_FOUND_GRACE,
-    ) -> None:
-        client = AsyncIonQ(
-            api_key,
-            base_url=base_url,
-            request_timeout=request_timeout,
-            max_connections=max_connections,
-            session=session,
-            retry=retry,
-            rate_limit=rate_limit,
-            retry_budget=retry_budget,
-            listing_lag=listing_lag,
-        )
+    @parameters_of(AsyncIonQ.__init__)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        client = AsyncIonQ(*args, **kwargs)
         loop = LoopThread(f"ionq-async-blocking-{next(_numbers)}")
         super().__init__(client, loop)
         self.jobs = Jobs(client.jobs, loop)
