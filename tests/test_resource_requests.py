@@ -305,6 +305,41 @@ async def test_open_creates_then_ends(mocked: aioresponses, client: AsyncIonQ) -
     check(end, "POST", f"/sessions/{SID}/end")
 
 
+@pytest.mark.parametrize("how", ["create", "open"])
+async def test_an_unknown_session_limit_is_refused_before_anything_is_sent(
+    mocked: aioresponses, client: AsyncIonQ, how: str
+) -> None:
+    limits: dict[str, Any] = {"max_cost": 5, "job_limit": 3, "job_count_limit": 2}
+    with pytest.raises(TypeError, match=r"unknown session limit\(s\): job_limit, max_cost$"):
+        if how == "create":
+            await client.sessions.create(QPU, **limits)
+        else:
+            async with client.sessions.open(QPU, **limits):
+                pytest.fail("a session was opened")
+    assert sent(mocked) == []
+
+
+async def test_open_passes_its_limits_and_retry_to_the_create_and_the_end(
+    mocked: aioresponses, client: AsyncIonQ
+) -> None:
+    busy = {"status": 429, "payload": {"message": "slow down"}, "headers": {"Retry-After": "0"}}
+    mocked.post(url("/sessions"), **busy)
+    mocked.post(url("/sessions"), payload=SESSION, status=201)
+    mocked.post(url(f"/sessions/{SID}/end"), **busy)
+    mocked.post(url(f"/sessions/{SID}/end"), payload={**SESSION, "status": "ended"})
+    retry = RetryPolicy(max_attempts=2, initial_wait=0, jitter=0)
+    limits = {"job_count_limit": 4, "cost_limit": Money(value=2.5, unit="credit")}
+    async with client.sessions.open(QPU, retry=retry, **limits) as session:
+        assert session.id == SID
+    calls = sent(mocked)
+    assert len(calls) == 4
+    settings = {"job_count_limit": 4, "cost_limit": {"unit": "credit", "value": 2.5}}
+    for call in calls[:2]:
+        check(call, "POST", "/sessions", body={"backend": QPU, "settings": settings})
+    for call in calls[2:]:
+        check(call, "POST", f"/sessions/{SID}/end")
+
+
 def test_session_bodies_validate_against_the_spec() -> None:
     validator = validator_for("CreateSessionRequest")
     bodies = [

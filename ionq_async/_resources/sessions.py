@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
+from typing import TypedDict, Unpack
 
 from .._core import api
 from .._core import defaults as d
@@ -17,9 +18,17 @@ from .._core.retry import RetryPolicy
 from .._models.api import Session, check_segment
 from .._models.jobs import Job, JobStatus, Money
 
-__all__ = ["Sessions"]
+__all__ = ["SessionLimits", "Sessions"]
 
 logger = logging.getLogger("ionq_async")
+
+
+class SessionLimits(TypedDict, total=False):
+    """The limits of a new session: keyword arguments of `sessions.create()` and `open()`."""
+
+    job_count_limit: int | None
+    duration_limit_min: int | None
+    cost_limit: Money | float | None
 
 
 class Sessions:
@@ -30,17 +39,16 @@ class Sessions:
         self._ending: dict[asyncio.Task[Exception | None], str] = {}
 
     async def create(
-        self,
-        backend: str,
-        *,
-        job_count_limit: int | None = None,
-        duration_limit_min: int | None = None,
-        cost_limit: Money | float | None = None,
-        retry: RetryPolicy | None = None,
+        self, backend: str, *, retry: RetryPolicy | None = None, **limits: Unpack[SessionLimits]
     ) -> Session:
-        """Open a session on `backend`; a bare `cost_limit` number is in US dollars."""
-        request = api.CREATE_SESSION(backend, job_count_limit, duration_limit_min, cost_limit)
-        return await self._http.send(request, retry)
+        """Open a session on `backend`; a bare `cost_limit` number is in US dollars.
+
+        The `limits` (SessionLimits) are `job_count_limit`, `duration_limit_min`, `cost_limit`.
+        """
+        unknown = sorted(limits.keys() - SessionLimits.__optional_keys__)
+        if unknown:
+            raise TypeError(f"unknown session limit(s): {', '.join(unknown)}")
+        return await self._http.send(api.CREATE_SESSION(backend, **limits), retry)
 
     async def get(self, id: str, *, retry: RetryPolicy | None = None) -> Session:
         """One session by id."""
@@ -75,27 +83,16 @@ class Sessions:
 
     @contextlib.asynccontextmanager
     async def open(
-        self,
-        backend: str,
-        *,
-        job_count_limit: int | None = None,
-        duration_limit_min: int | None = None,
-        cost_limit: Money | float | None = None,
-        retry: RetryPolicy | None = None,
+        self, backend: str, *, retry: RetryPolicy | None = None, **limits: Unpack[SessionLimits]
     ) -> AsyncIterator[Session]:
         """`async with client.sessions.open(backend) as session:` ends the session on leaving.
 
-        It is ended on a normal exit, on an exception and on cancellation alike; the end
-        request is shielded from cancellation. When ending fails after an exception, the
-        failure is logged as a warning and the original exception propagates.
+        It takes the arguments of `create()`. It is ended on a normal exit, on an exception
+        and on cancellation alike; the end request is shielded from cancellation. When
+        ending fails after an exception, the failure is logged as a warning and the original
+        exception propagates.
         """
-        session = await self.create(
-            backend,
-            job_count_limit=job_count_limit,
-            duration_limit_min=duration_limit_min,
-            cost_limit=cost_limit,
-            retry=retry,
-        )
+        session = await self.create(backend, retry=retry, **limits)
         try:
             yield session
         except BaseException:
