@@ -118,33 +118,6 @@ async def clone_idempotent(
         return await _send(ops, source_id, body, token)
     except IonQError as exc:
         first = exc
-    # Apart from the first send, so that a clone whose answer arrives builds no closure.
-    return await _after_first(
-        first,
-        ops,
-        source_id,
-        body,
-        token=token,
-        index=index,
-        retry=retry,
-        budget=budget,
-        started=started,
-    )
-
-
-async def _after_first(
-    first: IonQError,
-    ops: CloneOperations,
-    source_id: str,
-    body: Mapping[str, Any],
-    *,
-    token: str,
-    index: TokenIndex,
-    retry: RetryPolicy,
-    budget: RetryBudget | None,
-    started: datetime,
-) -> JobCreated:
-    """The retries of one clone: one POST per attempt, a lookup after each lost answer."""
     scope = {"target": body.get("backend"), "session_id": body.get("session_id")}
     sleep = retry.sleep or index.sleep
     sends = 1
@@ -154,6 +127,7 @@ async def _after_first(
         return isinstance(error, _Absent) or is_retryable(error, Kind.CREATING, retry)
 
     async def attempt() -> JobCreated:
+        """One POST (the first, already sent, is replayed), then a lookup if its answer was lost."""
         nonlocal sends, pending
         if pending is not None:
             error, pending = pending, None
