@@ -106,14 +106,13 @@ class RerunDisplay(Generic[P]):
         unit: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        interval: float | None = None,
     ) -> None:
         self.console = console
         self.total = total
         self.title = title
         self.unit = unit
         self.live = console.is_terminal and not console.is_dumb_terminal
-        self.interval = interval or (LIVE_INTERVAL if self.live else PLAIN_INTERVAL)
+        self.interval = LIVE_INTERVAL if self.live else PLAIN_INTERVAL
         self.latest: P | None = None
         self.renders = 0
         """How many times the display has been drawn (a live frame or a plain line)."""
