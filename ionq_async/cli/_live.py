@@ -215,8 +215,8 @@ class RerunDisplay(Generic[P]):
         else:
             self.console.print(self.plain_line(), soft_wrap=True)
 
-    async def _tick_forever(self) -> None:
-        while True:
+    async def _tick_until_stopped(self) -> None:
+        while self._running:
             await self._sleep(self.interval)
             self.tick()
 
@@ -228,7 +228,7 @@ class RerunDisplay(Generic[P]):
         if self.live:
             self.progress.start()
         with contextlib.suppress(RuntimeError):
-            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_until_stopped())
 
     def stop(self) -> None:
         """Stop ticking; draw the final numbers once (a second call does nothing)."""
