@@ -20,7 +20,8 @@ from rich.terminal_theme import MONOKAI
 from rich.text import Text
 
 from ionq_async import CloneRequest, PollPolicy, RerunProgress
-from ionq_async.cli._render import RerunDisplay, problems, summary
+from ionq_async.cli._live import RerunDisplay
+from ionq_async.cli._render import problems, summary
 from ionq_async.testing import FakeIonQ, Fate
 from ionq_async.testing import Job as FakeJob
 
@@ -80,7 +81,7 @@ async def main() -> None:
 
         fake.fate_for = fate_for
         live = Console(file=io.StringIO(), width=WIDTH, force_terminal=True)
-        display = RerunDisplay(live, JOBS, unit="usd")
+        display = RerunDisplay[RerunProgress](live, JOBS, unit="usd")
         snapped = False
 
         def on_progress(progress: RerunProgress) -> None:

@@ -1,4 +1,4 @@
-"""rich output of the ``ionq-async`` CLI: job tables, the live rerun progress, the summary.
+"""rich output of the ``ionq-async`` CLI: job tables, the rerun summary and its problems.
 
 Imported only by CLI code paths, after checking that rich is installed (the ``cli`` extra).
 """
@@ -9,16 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rich import box
-from rich.console import Console, RenderableType
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STATUS_STYLES",
-    "RerunDisplay",
     "job_table",
     "jobs_table",
     "probabilities_table",
@@ -49,27 +38,6 @@ STATUS_STYLES = {
     "started": "blue",
     "skipped": "yellow",
 }
-
-
-class Progressish(Protocol):
-    """What the display reads of a ``RerunProgress``."""
-
-    @property
-    def cloned(self) -> int: ...
-    @property
-    def running(self) -> int: ...
-    @property
-    def completed(self) -> int: ...
-    @property
-    def failed(self) -> int: ...
-    @property
-    def canceled(self) -> int: ...
-    @property
-    def errors(self) -> int: ...
-    @property
-    def ambiguous(self) -> int: ...
-    @property
-    def done(self) -> int: ...
 
 
 class Outcomeish(Protocol):
@@ -167,95 +135,6 @@ def jobs_table(jobs: Sequence[Job], *, title: str | None = None, width: int = 12
         row.append(job.submitted_at.strftime("%m-%d %H:%M") if job.submitted_at else "")
         table.add_row(*row)
     return table
-
-
-class _TwoLineProgress(Progress):
-    """A progress bar with the batch counters on a second line."""
-
-    stats = Text()
-
-    def get_renderables(self) -> Iterable[RenderableType]:
-        yield self.make_tasks_table(self.tasks)
-        yield self.stats
-
-
-class RerunDisplay:
-    """A live progress display fed by ``rerun(on_progress=display.update)``.
-
-    Line 1: the bar, finished/total, elapsed time and ETA. Line 2: cloned, running,
-    done (completed), failed (failed, canceled, errors, ambiguous), skipped, the rate in
-    jobs/s and, under a budget, the committed spend against it.
-    """
-
-    def __init__(
-        self, console: Console, total: int, *, title: str = "re-running", unit: str | None = None
-    ) -> None:
-        self.total = total
-        self.unit = unit
-        self.progress = _TwoLineProgress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=30, complete_style="green", finished_style="bold green"),
-            MofNCompleteColumn(),
-            TextColumn("[progress.percentage]{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            TextColumn("[dim]ETA[/]"),
-            TimeRemainingColumn(),
-            console=console,
-            refresh_per_second=12,
-            speed_estimate_period=5.0,
-        )
-        self.progress.stats = Text()
-        self.task = self.progress.add_task(title, total=total)
-        self._last: tuple[object, ...] = ()
-
-    def update(self, p: Progressish) -> None:
-        """The ``on_progress`` callback."""
-        failed = p.failed + p.canceled + p.errors + p.ambiguous
-        skipped: int = getattr(p, "skipped", 0)
-        spent: float | None = getattr(p, "spent", None)
-        max_cost: float | None = getattr(p, "max_cost", None)
-        key = (p.done, p.cloned, p.completed, failed, skipped, spent)
-        if key == self._last:
-            return
-        self._last = key
-        self.progress.update(self.task, completed=p.done)
-        task = self.progress.tasks[0]
-        speed = task.finished_speed or task.speed
-        rate = f"{speed:,.1f} jobs/s" if speed else "-- jobs/s"
-        self.progress.stats = Text.assemble(
-            "  ",
-            ("clones ", "dim"),
-            (f"{p.cloned:,}", "bold"),
-            ("   running ", "dim"),
-            (f"{min(p.running, self.total - p.done):,}", "bold blue"),
-            ("   done ", "dim"),
-            (f"{p.completed:,}", "bold green"),
-            ("   failed ", "dim"),
-            (f"{failed:,}", "bold red" if failed else "bold"),
-            ("   ", ""),
-            (rate, "cyan"),
-        )
-        if skipped:
-            self.progress.stats.append_text(
-                Text.assemble(("   skipped ", "dim"), (f"{skipped:,}", "bold yellow"))
-            )
-        if spent is not None and max_cost is not None:
-            unit = f" {self.unit}" if self.unit else ""
-            self.progress.stats.append_text(
-                Text.assemble(
-                    ("   spent ", "dim"),
-                    (f"{spent:,.2f}", "bold"),
-                    (f" / {max_cost:,.2f}{unit}", "dim"),
-                )
-            )
-
-    def __enter__(self) -> RerunDisplay:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.progress.stop()
 
 
 def summary(report: Reportish, *, title: str = "Rerun summary") -> Table:

@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-import attrs
 from rich.console import Console
 
-from .. import PollPolicy, RerunReport
+from .. import PollPolicy, RerunProgress, RerunReport
 from ._base import (
     CLI_POLL,
     EXIT_INCOMPLETE,
@@ -27,12 +26,13 @@ from ._base import (
     print_json,
     read_sources,
 )
-from ._render import RerunDisplay, probabilities_table, problems, summary
+from ._live import RerunDisplay
+from ._render import probabilities_table, problems, summary
 from ._secrets import RedactingStream, Redactor
 from ._spend import check_spend_args, plan_budget, run_session, show_estimate
 
 if TYPE_CHECKING:
-    from .. import AsyncIonQ, CloneRequest, RerunOutcome, RerunProgress
+    from .. import AsyncIonQ, CloneRequest, RerunOutcome
     from .._batch.campaign import SpendPlan
     from ..testing import Fate
     from ..testing import Job as FakeJob
@@ -91,16 +91,8 @@ async def run_batch(
     if plan is not None:
         options["max_cost"] = plan.max_cost
         options["estimate"] = plan.estimate
-    last: list[RerunProgress] = []
-    with RerunDisplay(console, len(sources), title=title, unit=unit) as display:
-
-        def progress(p: RerunProgress) -> None:
-            last[:] = [p]
-            if p.campaign_spent is not None and p.campaign_spent != p.spent:
-                p = attrs.evolve(p, spent=p.campaign_spent)  # the budget is the campaign's
-            display.update(p)
-
-        outcomes = client.jobs.rerun(sources, request, on_progress=progress, **options)
+    with RerunDisplay[RerunProgress](console, len(sources), title=title, unit=unit) as display:
+        outcomes = client.jobs.rerun(sources, request, on_progress=display.update, **options)
         try:
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:
@@ -111,7 +103,7 @@ async def run_batch(
                     if on_outcome is not None:
                         on_outcome(outcome)
         except asyncio.CancelledError:
-            display.progress.stop()
+            display.stop()
             console.print(
                 f"[yellow]interrupted[/]: {len(got):,} of {len(sources):,} sources finished"
             )
@@ -120,7 +112,7 @@ async def run_batch(
     counts: dict[str, int] = {}
     for o in ordered:
         counts[o.status] = counts.get(o.status, 0) + 1
-    final = last[0] if last else None
+    final = display.latest
     return RerunReport(
         outcomes=ordered,
         counts=counts,
