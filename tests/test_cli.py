@@ -155,7 +155,9 @@ async def test_cancel_one_and_many(fake_ionq: FakeIonQ) -> None:
         (("rerun", "--from", "/no/such/file.txt"), "--from file not found: /no/such/file.txt"),
         (("rerun", "{src}", "--concurrency", "0"), "--concurrency must be at least 1"),
         (("demo", "--jobs", "0"), "--jobs must be between 1"),
-        (("emulator", "--fault-rate", "2"), "--fault-rate must be between 0 and 1"),
+        (("emulator", "--fault-rate", "2"), "--fault-rate: 2 must be between 0 and 1"),
+        (("emulator", "--burst", "3"), "--burst: needs --rate-limit"),
+        (("emulator", "--fault-rate", "nowhere=0.5"), "nowhere"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
     ],
 )
@@ -213,7 +215,23 @@ async def test_missing_rich_asks_for_the_cli_extra() -> None:
 
 
 async def test_emulator_command_serves_until_ctrl_c() -> None:
-    proc = await start_cli("emulator", "--port", "0", "--api-key", "test-key", env=cli_env())
+    # The emulator's whole command line (python -m ionq_async.testing), not a subset of it.
+    proc = await start_cli(
+        "emulator",
+        "--port",
+        "0",
+        "--api-key",
+        "test-key",
+        "--cost-factor",
+        "1.5",
+        "--list-lag",
+        "0.1",
+        "--durations",
+        "0.1,0.1,0.1",
+        "--fault-rate",
+        "get_job=0",
+        env=cli_env(),
+    )
     assert proc.stdout is not None
     try:
         async with asyncio.timeout(30):

@@ -176,15 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "emulator",
-        help="serve the offline IonQ v0.4 emulator",
-        description="Serve the offline IonQ v0.4 emulator until Ctrl-C.",
+        help="serve the offline IonQ v0.4 emulator (`ionq-async emulator --help`: its options)",
+        add_help=False,
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765, help="8765; 0 picks a free port")
-    p.add_argument("--rate-limit", type=float, metavar="R", help="requests/s per key")
-    p.add_argument("--fault-rate", type=float, default=0.0, metavar="F", help="0..1 (0)")
-    p.add_argument("--api-key", metavar="K", help="the key to accept (default: generated)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("emulator_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
@@ -201,27 +196,17 @@ def _require_rich() -> None:
         ) from None
 
 
-def _emulator(args: argparse.Namespace) -> int:
-    from ..testing import serve
+def _emulator(argv: Sequence[str]) -> int:
+    """`ionq-async emulator ARGS`: the command line of `python -m ionq_async.testing`."""
+    from ..testing._serve import main as serve_main
 
-    if args.fault_rate is not None and not 0 <= args.fault_rate <= 1:
-        raise UsageError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
-    if args.rate_limit is not None and args.rate_limit <= 0:
-        raise UsageError(f"--rate-limit must be > 0, got {args.rate_limit}")
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port must be between 0 and 65535, got {args.port}")
     try:
-        serve(
-            args.host,
-            args.port,
-            rate_limit=args.rate_limit,
-            fault_rate=args.fault_rate,
-            api_key=args.api_key,
-            seed=args.seed,
-        )
-    except OSError as exc:
-        _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
-        return EXIT_INCOMPLETE
+        serve_main(argv, prog=f"{PROG} emulator", parser_class=_Parser)
+    except UsageError as exc:
+        _fail(exc)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help (0), a port in use (1, its message printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     return EXIT_OK
 
 
@@ -273,15 +258,17 @@ def _resume_hint(args: argparse.Namespace, argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        # The emulator's --api-key is the fake key it accepts, printed for clients to use.
+        return _emulator(argv[1:])
     redact = Redactor.for_cli(argv)
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         _fail(redact(str(exc)))
         return EXIT_USAGE
-    if args.command == "emulator":
-        # The emulator's --api-key is the fake key it accepts, printed for clients to use.
-        return _run(args, argv)
+    if args.command == "emulator":  # after global options: `ionq-async --api-key K emulator`
+        return _emulator(args.emulator_args)
     redact = Redactor([*redact.keys, args.api_key])
     with redacted_output(redact):
         return _run(args, argv)
@@ -293,8 +280,6 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return EXIT_USAGE
-        if args.command == "emulator":
-            return _emulator(args)
         _require_rich()
         return asyncio.run(_command(args.command)(args))
     except UsageError as exc:

@@ -121,12 +121,15 @@ def _port(text: str) -> int:
     return port
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m ionq_async.testing",
+def _parser(
+    prog: str = "python -m ionq_async.testing",
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    parser = parser_class(
+        prog=prog,
         description="Serve the offline IonQ v0.4 emulator until Ctrl-C.\n"
         "It prints its base URL, its API key and the id of a seeded completed Bell job.",
-        epilog=_EPILOG,
+        epilog=_EPILOG.replace("python -m ionq_async.testing", prog),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     net = parser.add_argument_group("server")
@@ -227,9 +230,18 @@ def _fault_plan(
     return plan
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Parse command-line options and call :func:`serve` (usage errors exit 2)."""
-    parser = _parser()
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str = "python -m ionq_async.testing",
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> None:
+    """Parse command-line options and call :func:`serve` (usage errors exit 2).
+
+    ``prog`` and ``parser_class`` let the ``ionq-async emulator`` command reuse this one
+    command line with its own name and error style.
+    """
+    parser = _parser(prog, parser_class)
     args = parser.parse_args(argv)
     if args.burst is not None and args.rate_limit is None:
         parser.error("argument --burst: needs --rate-limit")
