@@ -103,6 +103,26 @@ async def test_a_round_reads_due_jobs_in_chunks_of_100() -> None:
     assert ops.calls["read_states"] == 3 and ops.calls["get"] == 0
 
 
+async def test_watches_added_one_by_one_are_polled_in_full_rounds() -> None:
+    """Every new watch wakes the poller; a wake with nothing due yet must start no round."""
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    watches = []
+
+    async def add_steadily() -> None:
+        for _ in range(400):  # one every 2.5 ms: first polls due from 1.0 s to 2.0 s
+            watches.append(poller.watch(ops.add(ends_at=1.0), STEADY))
+            await t.sleep(0.0025)
+        await asyncio.gather(*(w.future for w in watches))
+
+    await t.run(add_steadily())
+    await poller.close()
+    # Rounds at 1.0, 1.25, 1.5 and 1.75 s, each taking the next 0.25 s of watches (~100);
+    # not a round (a single GET) for each watch as it comes within 0.25 s of its poll.
+    assert ops.calls["read_states"] + ops.calls["get"] <= 6
+
+
 async def test_an_outage_is_polled_through_while_the_budget_pays_then_fails() -> None:
     t = FakeTime()
     ops = FakeOps(t)
