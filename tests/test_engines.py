@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+import uuid
+import warnings
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -687,3 +690,24 @@ async def test_one_token_scan_serves_every_lost_answer_at_once() -> None:
     assert all(len(ops.clones_of(i)) == 1 for i in ids)
     assert eng.index.scans <= 2, f"{eng.index.scans} scans for 20 lost answers"
     assert ops.calls["page"] == eng.index.scans
+
+
+def test_tokens_are_distinct_version_4_uuids_and_a_forked_child_draws_its_own() -> None:
+    tokens = [new_token() for _ in range(1000)]  # across many refills of the pool
+    assert len(set(tokens)) == 1000
+    for token in tokens:
+        parsed = uuid.UUID(token)
+        assert parsed.hex == token and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    new_token()  # the pool now holds tokens a fork would copy
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # 3.12+ warns about fork in a process with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report its next token, and leave at once
+        os.write(write, new_token().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(child) == 32 and child != new_token()
