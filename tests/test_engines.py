@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+import uuid
+import warnings
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -101,6 +104,26 @@ async def test_a_round_reads_due_jobs_in_chunks_of_100() -> None:
     await t.run(asyncio.gather(*(w.future for w in watches)))
     await poller.close()
     assert ops.calls["read_states"] == 3 and ops.calls["get"] == 0
+
+
+async def test_watches_added_one_by_one_are_polled_in_full_rounds() -> None:
+    """Every new watch wakes the poller; a wake with nothing due yet must start no round."""
+    t = FakeTime()
+    ops = FakeOps(t)
+    poller = make_poller(t, ops)
+    watches = []
+
+    async def add_steadily() -> None:
+        for _ in range(400):  # one every 2.5 ms: first polls due from 1.0 s to 2.0 s
+            watches.append(poller.watch(ops.add(ends_at=1.0), STEADY))
+            await t.sleep(0.0025)
+        await asyncio.gather(*(w.future for w in watches))
+
+    await t.run(add_steadily())
+    await poller.close()
+    # Rounds at 1.0, 1.25, 1.5 and 1.75 s, each taking the next 0.25 s of watches (~100);
+    # not a round (a single GET) for each watch as it comes within 0.25 s of its poll.
+    assert ops.calls["read_states"] + ops.calls["get"] <= 6
 
 
 async def test_an_outage_is_polled_through_while_the_budget_pays_then_fails() -> None:
@@ -667,3 +690,24 @@ async def test_one_token_scan_serves_every_lost_answer_at_once() -> None:
     assert all(len(ops.clones_of(i)) == 1 for i in ids)
     assert eng.index.scans <= 2, f"{eng.index.scans} scans for 20 lost answers"
     assert ops.calls["page"] == eng.index.scans
+
+
+def test_tokens_are_distinct_version_4_uuids_and_a_forked_child_draws_its_own() -> None:
+    tokens = [new_token() for _ in range(1000)]  # across many refills of the pool
+    assert len(set(tokens)) == 1000
+    for token in tokens:
+        parsed = uuid.UUID(token)
+        assert parsed.hex == token and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    new_token()  # the pool now holds tokens a fork would copy
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # 3.12+ warns about fork in a process with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report its next token, and leave at once
+        os.write(write, new_token().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(child) == 32 and child != new_token()

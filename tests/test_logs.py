@@ -20,6 +20,7 @@ from ionq_async import (
     RetryBudget,
     RetryPolicy,
 )
+from ionq_async._batch.journal import End, Then
 from ionq_async._batch.spend import SpendGuard
 from ionq_async._core import logs
 from ionq_async._core.ratelimit import RateLimiter
@@ -162,12 +163,10 @@ async def test_a_failed_journal_write_is_a_warning(
 ) -> None:
     source = fake.add_job(status="completed").id
 
-    def broken(*args: object, **kwargs: object) -> asyncio.Future[None]:
-        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        failed.set_exception(sqlite3.OperationalError("disk I/O error"))
-        return failed
+    def broken(self: Journal, end: End, then: Then) -> None:
+        asyncio.get_running_loop().call_soon(then, sqlite3.OperationalError("disk I/O error"))
 
-    monkeypatch.setattr(Journal, "finished_soon", broken)  # every end's write
+    monkeypatch.setattr(Journal, "ended", broken)  # every end's write
     caplog.set_level(logging.INFO, logger="ionq_async")
     async with fake.client() as client:
         report = await client.jobs.rerun_all(

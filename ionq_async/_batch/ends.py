@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
 
 from ..errors import JournalClosedError
-from .journal import Journal
+from .journal import End, Journal
 from .types import RerunOutcome
 
-__all__ = ["JournaledEnds", "journal_error"]
+__all__ = ["JournaledEnds"]
 
 logger = logging.getLogger("ionq_async")
 
 
-def journal_error(outcome: RerunOutcome) -> str | None:
-    """What the journal keeps of why a source ended so: its reason, or its error."""
+def end_of(outcome: RerunOutcome) -> End:
+    """What the journal keeps of `outcome`: why a source ended so is its reason, or its error."""
     error = outcome.error
-    return outcome.reason if error is None else f"{type(error).__name__}: {error}"
+    why = outcome.reason if error is None else f"{type(error).__name__}: {error}"
+    return End(outcome.source_id, outcome.status, outcome.job_id, why, outcome.cost)
 
 
 class JournaledEnds:
@@ -42,20 +42,11 @@ class JournaledEnds:
     def add(self, outcome: RerunOutcome) -> None:
         """Journal `outcome`, then emit it."""
         try:
-            done = self._journal.finished_soon(
-                outcome.source_id,
-                outcome.status,
-                job_id=outcome.job_id,
-                error=journal_error(outcome),
-                cost=outcome.cost,
-            )
+            self._journal.ended(end_of(outcome), functools.partial(self._journaled, outcome))
         except JournalClosedError as exc:
             self._fail(exc)
-            return
-        done.add_done_callback(functools.partial(self._journaled, outcome))
 
-    def _journaled(self, outcome: RerunOutcome, done: asyncio.Future[None]) -> None:
-        error = None if done.cancelled() else done.exception()
+    def _journaled(self, outcome: RerunOutcome, error: BaseException | None) -> None:
         if isinstance(error, JournalClosedError):
             self._fail(error)
             return

@@ -10,7 +10,6 @@ import asyncio
 import collections
 import functools
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -27,7 +26,7 @@ from .._engine.idempotency import (
 from .._engine.polling import DEFAULT_POLL, Poller
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
 from ..errors import IonQError, JournalClosedError, SubmissionUnknownError
-from .ends import JournaledEnds, journal_error
+from .ends import JournaledEnds
 from .journal import Journal, JournalEntry
 from .leaving import CancelMany, Leaving, cancel_remote
 from .prefetch import Known, Sources, read_known
@@ -336,25 +335,12 @@ class Rerun:
 
     async def _finish(self, outcome: RerunOutcome) -> None:
         """Price the clone (if tracking spend), journal the outcome (if journaling), emit it."""
-        if self.guard is None:
-            self._settle(outcome)
-            return
-        if outcome.status in ("completed", "failed", "canceled"):
+        if self.guard is not None and outcome.status in ("completed", "failed", "canceled"):
             outcome = await priced(self.ops, self.guard, self.journal, outcome, self.retry)
-        if self.journal is not None:
-            try:
-                await self.journal.finished(
-                    outcome.source_id,
-                    outcome.status,
-                    job_id=outcome.job_id,
-                    error=journal_error(outcome),
-                    cost=outcome.cost,
-                )
-            except sqlite3.Error as exc:
-                logger.warning(
-                    "could not journal the end of %s: %s", outcome.source_id, exc, exc_info=True
-                )
-        self._emit(outcome)
+        if self._ends is not None:
+            self._ends.add(outcome)
+        else:
+            self._emit(outcome)
 
     def _emit(self, outcome: RerunOutcome) -> None:
         self.counts[outcome.status] += 1

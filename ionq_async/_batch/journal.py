@@ -2,13 +2,15 @@
 
 The intent (with its client token) is committed before a clone is sent, and the job id as
 soon as it is known, so a run killed at any point can be resumed without cloning a source
-twice. SQLite runs in one worker thread, off the event loop; writes that arrive together
-share one transaction (group commit). WAL: a commit holding an intent runs with
-synchronous=FULL (fsynced before its writers are answered), so an intent row is on disk,
-across a power cut, before its POST is sent, and one fsync covers every intent of a group
-commit and every commit before it. Other commits (clone ids, final statuses) run with
-synchronous=NORMAL: a power cut may lose the last of them, and a resume finds those clones
-by their tokens.
+twice. SQLite runs in the journal's own thread, off the event loop; writes queued in one
+turn of the loop, or while a commit runs, share the next transaction (group commit), and
+the thread wakes the loop once per commit. Only an intent's writer waits for its commit;
+clone ids and ends are queued without a future (an end's callback runs once committed).
+WAL: a commit holding an intent runs with synchronous=FULL (fsynced before its writers are
+answered), so an intent row is on disk, across a power cut, before its POST is sent, and
+one fsync covers every intent of a group commit and every commit before it. Other commits
+(clone ids, final statuses) run with synchronous=NORMAL: a power cut may lose the last of
+them, and a resume finds those clones by their tokens.
 
 Under a budget an intent carries IonQ's estimate of the clone and an end its actual cost,
 and the `campaign` table keeps the largest actual/estimate ratio seen, so every run on one
@@ -26,21 +28,22 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 from attrs import frozen
 
 from ..errors import JournalClosedError
+from .worker import Worker
 
-__all__ = ["Journal", "JournalClosedError", "JournalEntry"]
+__all__ = ["End", "Journal", "JournalClosedError", "JournalEntry", "Then"]
 
 logger = logging.getLogger("ionq_async")
 
-T = TypeVar("T")
-_Write = tuple[str, tuple[Any, ...], "asyncio.Future[None] | None"]
-"""A queued write: its SQL, its parameters, and the future of its writer (None: not awaited)."""
+Then = Callable[[BaseException | None], None]
+"""Called in the loop once a write is committed (with None) or could not be (with why)."""
+_Write = tuple[str, tuple[Any, ...], "asyncio.Future[None] | Then | None"]
+"""A queued write: its SQL, its parameters, and who is answered (None: nobody; logged if lost)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rerun (
@@ -68,7 +71,7 @@ _INTENT = (
 )
 _CLONED = "UPDATE rerun SET job_id = ?, updated = ? WHERE source_id = ?"
 _FINISHED = (
-    "INSERT INTO rerun (source_id, job_id, status, error, updated, cost) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO rerun (source_id, status, job_id, error, cost, updated) VALUES (?, ?, ?, ?, ?, ?)"
     " ON CONFLICT(source_id) DO UPDATE SET job_id = coalesce(excluded.job_id, job_id),"
     " status = excluded.status, error = excluded.error, updated = excluded.updated,"
     " cost = coalesce(excluded.cost, cost)"
@@ -99,15 +102,29 @@ class JournalEntry:
     """The actual cost of the source's clone, once known."""
 
 
+class End(NamedTuple):
+    """How one source's re-run ended, as the journal records it."""
+
+    source_id: str
+    status: str
+    job_id: str | None = None
+    error: str | None = None
+    cost: float | None = None
+    """The actual cost of the source's clone, if known."""
+
+
 class Journal:
     """A batch re-run journal at `path`; use `async with Journal(path) as journal:`."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._executor: ThreadPoolExecutor | None = None
         self._db: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker = Worker("ionq_async-journal")
         self._pending: list[_Write] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushing = False
+        """A group is being committed, or its hand-over is scheduled."""
+        self._drained: asyncio.Future[None] | None = None
         self._closing = False
         self._synchronous = "FULL"
 
@@ -143,8 +160,13 @@ class Journal:
         if self._db is not None:
             return
         self._closing = False
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ionq_async-journal")
-        self._db = await self._run(self._connect)
+        self._loop = asyncio.get_running_loop()
+        self._worker.start()
+        try:
+            self._db = await self._worker.run(self._connect)
+        except BaseException:
+            self._worker.stop()
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,24 +184,20 @@ class Journal:
     async def close(self) -> None:
         """Commit the writes already queued, refuse later ones, and close; idempotent."""
         self._closing = True
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.wait([self._flusher])
+        if self._flushing:
+            if self._drained is None:
+                self._drained = asyncio.get_running_loop().create_future()
+            await asyncio.wait([self._drained])
         self._answer(self._take_pending(), self._closed())
         if self._db is not None:
             db, self._db = self._db, None
-            await self._run(db.close)
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
-
-    async def _run(self, fn: Callable[[], T]) -> T:
-        assert self._executor is not None, "the journal is not open"
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+            await self._worker.run(db.close)
+        self._worker.stop()
 
     async def load(self) -> dict[str, JournalEntry]:
         """Every source the journal knows, by source id."""
         db = self._require()
-        rows = await self._run(
+        rows = await self._worker.run(
             lambda: db.execute(
                 "SELECT source_id, token, job_id, status, attempt, error, updated, sent,"
                 " estimate, cost FROM rerun"
@@ -204,7 +222,7 @@ class Journal:
     async def cost_ratio(self) -> float | None:
         """The largest actual/estimate cost ratio the campaign has seen, if any."""
         db = self._require()
-        row = await self._run(
+        row = await self._worker.run(
             lambda: db.execute("SELECT value FROM campaign WHERE key = 'cost_ratio'").fetchone()
         )
         return None if row is None else float(row[0])
@@ -246,21 +264,11 @@ class Journal:
         cost: float | None = None,
     ) -> None:
         """Record how `source_id`'s re-run ended (and its clone's actual cost, if known)."""
-        await self.finished_soon(source_id, status, job_id=job_id, error=error, cost=cost)
+        await self._write(_FINISHED, _end_row(End(source_id, status, job_id, error, cost)))
 
-    def finished_soon(
-        self,
-        source_id: str,
-        status: str,
-        *,
-        job_id: str | None = None,
-        error: str | None = None,
-        cost: float | None = None,
-    ) -> asyncio.Future[None]:
-        """Queue how `source_id`'s re-run ended; the future is answered once it is committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(_FINISHED, (source_id, job_id, status, error, time.time(), cost), done)
-        return done
+    def ended(self, end: End, then: Then) -> None:
+        """Queue `end` for the next commit; `then` is called once it is committed (or is not)."""
+        self._enqueue(_FINISHED, _end_row(end), then)
 
     def _require(self) -> sqlite3.Connection:
         if self._db is None:
@@ -275,59 +283,73 @@ class Journal:
 
         A cancelled writer's write still commits: it is in the queue, not in the future.
         """
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        assert self._loop is not None
+        done: asyncio.Future[None] = self._loop.create_future()
         self._enqueue(sql, params, done)
         await done
 
     def _enqueue(
-        self, sql: str, params: tuple[Any, ...], done: asyncio.Future[None] | None
+        self, sql: str, params: tuple[Any, ...], done: asyncio.Future[None] | Then | None
     ) -> None:
-        """Queue one write for the next group commit (`done` is answered once it is)."""
+        """Queue one write; the group of this turn of the loop is handed over at its end."""
         if self._db is None or self._closing:
             raise self._closed()
         self._pending.append((sql, params, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+        if not self._flushing:
+            self._flushing = True
+            assert self._loop is not None
+            self._loop.call_soon(self._hand_over)
 
     def _take_pending(self) -> list[_Write]:
         batch, self._pending = self._pending, []
         return batch
+
+    def _hand_over(self) -> None:
+        """Give the writes queued so far to the thread, one transaction; none: idle."""
+        batch = self._take_pending()
+        db = self._db
+        if batch and db is not None:
+            self._worker.submit(functools.partial(self._commit_in_thread, db, batch))
+            return
+        self._answer(batch, self._closed())
+        self._flushing = False
+        if self._drained is not None:
+            drained, self._drained = self._drained, None
+            if not drained.done():
+                drained.set_result(None)
+
+    def _commit_in_thread(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
+        error: Exception | None = None
+        try:
+            self._commit(db, batch)
+        except Exception as exc:
+            error = exc
+        self._worker.reply(self._committed, batch, error)
+
+    def _committed(self, batch: list[_Write], error: BaseException | None) -> None:
+        """In the loop: answer a group's writers, then hand over what queued meanwhile."""
+        self._answer(batch, error)
+        self._hand_over()
 
     @staticmethod
     def _answer(batch: list[_Write], error: BaseException | None) -> None:
         for _, params, done in batch:
             if done is None:
                 if error is not None:
-                    logger.error("could not journal %s: %s", params, error)
-            elif done.done():
-                continue
-            elif error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
-                done.exception()  # seen: its writer may have been cancelled meanwhile
-
-    async def _flush(self) -> None:
-        """Commit queued writes in groups; every write is answered, whatever happens."""
-        batch: list[_Write] = []
-        try:
-            while self._pending:
-                batch = self._take_pending()
-                error: BaseException | None = None
-                db = self._db
-                if db is None:
-                    error = self._closed()
+                    logger.error("could not journal %s: %s", params, error, exc_info=error)
+            elif isinstance(done, asyncio.Future):
+                if done.done():
+                    continue
+                if error is None:
+                    done.set_result(None)
                 else:
-                    try:
-                        await self._run(functools.partial(self._commit, db, batch))
-                    except sqlite3.Error as exc:
-                        error = exc
-                answered, batch = batch, []
-                self._answer(answered, error)
-        finally:  # cancelled, or the executor gone: nothing may wait forever
-            self._answer(batch, self._closed())
-            self._answer(self._take_pending(), self._closed())
+                    done.set_exception(error)
+                    done.exception()  # seen: its writer may have been cancelled meanwhile
+            else:
+                try:
+                    done(error)
+                except Exception:
+                    logger.exception("a journal write's callback raised")
 
     def _commit(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
         """One transaction (in the journal's thread); fsynced if it holds an intent."""
@@ -348,3 +370,8 @@ def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _end_row(end: End) -> tuple[Any, ...]:
+    """The parameters of `_FINISHED` for `end`."""
+    return (*end, time.time())

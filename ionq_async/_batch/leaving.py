@@ -8,9 +8,8 @@ unrecorded. A second cancellation ends those too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .._core import defaults as d
@@ -33,17 +32,11 @@ class Leaving:
         """Clones whose POST settled after the batch was left: made, never awaited."""
         self._posting: set[asyncio.Task[Any] | None] = set()
 
-    @contextlib.contextmanager
-    def posting(self) -> Iterator[None]:
+    def posting(self) -> _Posting:
         """Around an intent, its POST and its journaled answer: not cancelled by a stop."""
         if self.stopping:
             raise asyncio.CancelledError
-        me = asyncio.current_task()
-        self._posting.add(me)
-        try:
-            yield
-        finally:
-            self._posting.discard(me)
+        return _Posting(self._posting, asyncio.current_task())
 
     async def leave(
         self, workers: list[asyncio.Task[None]], stop_waiting: Callable[[], list[str]]
@@ -73,3 +66,19 @@ async def cancel_remote(cancel: CancelMany | None, job_ids: list[str]) -> None:
             await cancel(chunk)
         except IonQError as exc:
             logger.warning("could not cancel %d clones left running: %s", len(chunk), exc)
+
+
+class _Posting:
+    """Marks a worker as sending a clone inside the block (a class: it is entered per clone)."""
+
+    __slots__ = ("_posting", "_task")
+
+    def __init__(self, posting: set[asyncio.Task[Any] | None], task: asyncio.Task[Any] | None):
+        self._posting = posting
+        self._task = task
+
+    def __enter__(self) -> None:
+        self._posting.add(self._task)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._posting.discard(self._task)

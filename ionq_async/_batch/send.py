@@ -13,6 +13,7 @@ from .._engine.idempotency import (
     clone_idempotent,
     new_token,
     tokened,
+    with_token,
 )
 from .._models.jobs import Job
 from .journal import Journal
@@ -72,9 +73,10 @@ class Sender:
         fresh = token is None
         if self.idempotent or token is not None:
             token = token or new_token()
-            body = await tokened(
-                self.ops, source_id, self.body, token, known=source, retry=self.retry
-            )
+            if source is not None:  # read ahead: no coroutine needed
+                body = with_token(body, source[0], token)
+            else:
+                body = await tokened(self.ops, source_id, body, token, known=None, retry=self.retry)
         with self.leaving.posting():
             if journal is not None and fresh:
                 await journal.intent(source_id, token, attempt, estimate=estimate)

@@ -17,6 +17,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -36,15 +37,7 @@ from .poll_policy import DEFAULT_POLL, PollPolicy
 from .schedule import Schedule
 from .watch import OnStatus, Watch, resolve, resolve_after, unique
 
-__all__ = [
-    "DEFAULT_POLL",
-    "OnStatus",
-    "PollOperations",
-    "PollPolicy",
-    "Poller",
-    "Watch",
-    "unique",
-]
+__all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch", "unique"]
 
 logger = logging.getLogger("ionq_async")
 
@@ -88,6 +81,7 @@ class Poller:
         self._schedule = Schedule()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._idle_until = math.inf  # when the idle poller wakes by itself: earlier work wakes it
         self._gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
         self._rounds: set[asyncio.Task[None]] = set()
         self._batched = True
@@ -135,7 +129,7 @@ class Poller:
             self._schedule.add_deadline(w)
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run(), name="ionq_async-poller")
-        else:
+        elif min(w.due, w.deadline or math.inf) < self._idle_until:
             self._wake.set()
         return w
 
@@ -199,12 +193,13 @@ class Poller:
             await self._idle(max(0.0, min(times) - now) if times else None)
 
     async def _idle(self, delay: float | None) -> None:
-        """Sleep until `delay` has passed, a new watch arrives or a poll ends."""
+        """Sleep until `delay` has passed, an earlier watch arrives or a poll ends."""
         self._wake.clear()
         waker = self._loop.create_task(self._wake.wait())
         tasks: set[asyncio.Future[Any]] = {waker}
         if delay is not None:
             tasks.add(asyncio.ensure_future(self._sleep(delay)))
+        self._idle_until = math.inf if delay is None else self._clock() + delay
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

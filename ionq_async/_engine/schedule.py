@@ -48,8 +48,15 @@ class Schedule:
         heapq.heappush(self.deadlines, (w.deadline, next(self._seq), w))
 
     def take_due(self, now: float) -> list[str]:
-        """Pop the watches due now (or nearly), return their distinct job ids; none if paused."""
-        if now < self.paused_until:
+        """The distinct job ids of a round: none unless a watch is due now (or paused).
+
+        A round then takes every watch due within COALESCE of its interval. A watch that is
+        only nearly due starts no round: the poller wakes for every new watch, and rounds
+        started that way would each take the few watches that came into the window since
+        the last, in many small requests.
+        """
+        first = self.next_due()
+        if first is None or first > now:
             return []
         ids: dict[str, None] = {}
         heap = self.polls
