@@ -121,3 +121,22 @@ def test_dump_job_is_the_json_of_a_job() -> None:
     }
     assert load_job(json.loads(json.dumps(data))) == job
     assert dump_job(Job(id="j2", status="paused"))["status"] == "paused"
+
+
+def test_a_report_counts_its_outcomes_when_not_told() -> None:
+    outcomes = tuple(
+        RerunOutcome(source_id=f"s{i}", status=s)
+        for i, s in enumerate(["completed", "failed", "completed"])
+    )
+    report = RerunReport(outcomes=outcomes, duration=1.0)
+    assert report.counts == {
+        "completed": 2,
+        "failed": 1,
+        "canceled": 0,
+        "error": 0,
+        "ambiguous": 0,
+        "submitted": 0,
+        "skipped": 0,
+    }
+    assert not report.ok
+    assert RerunReport(outcomes=(), duration=0.0).counts["completed"] == 0

@@ -20,7 +20,7 @@ from .campaign import spend_guard
 from .engine import Rerun
 from .journal import Journal
 from .leaving import CancelMany
-from .types import OUTCOMES, RerunOptions, RerunOutcome, RerunReport
+from .types import RerunOptions, RerunOutcome, RerunReport
 
 __all__ = ["Engines", "RerunStream", "rerun", "rerun_all"]
 
@@ -248,14 +248,9 @@ async def rerun_all(
     finally:
         if journal is not None:
             await journal.close()
-    outcomes = tuple(got[i] for i in ids)
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
     guard = run.guard
     return RerunReport(
-        outcomes=outcomes,
-        counts=counts,
+        outcomes=tuple(got[i] for i in ids),
         duration=engines.clock() - started,
         estimated_cost=None if guard is None else guard.estimated_total,
         actual_cost=None if guard is None else guard.actual_total,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from .._core import defaults as d
 from .._engine.polling import PollPolicy
@@ -97,7 +97,10 @@ class RerunReport:
     """Every outcome of a batch, in input order, with counts by status and the wall time."""
 
     outcomes: tuple[RerunOutcome, ...]
-    counts: Mapping[str, int]
+    counts: Mapping[str, int] = field(
+        default=Factory(lambda self: _counts(self.outcomes), takes_self=True)
+    )
+    """How many outcomes ended in each status (every status of `OUTCOMES`, zeros included)."""
     duration: float
     estimated_cost: float | None = None
     """The estimate of every source this batch was to clone (when it tracked spend)."""
@@ -248,3 +251,11 @@ class RerunOptions:
         if self.session is None:
             return None
         return self.session if isinstance(self.session, str) else str(self.session.id)
+
+
+def _counts(outcomes: tuple[RerunOutcome, ...]) -> dict[str, int]:
+    """How many of `outcomes` ended in each status, every status of `OUTCOMES` included."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return counts

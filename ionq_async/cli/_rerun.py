@@ -109,13 +109,9 @@ async def run_batch(
             )
             raise
     ordered = tuple(got[s] for s in sources if s in got)
-    counts: dict[str, int] = {}
-    for o in ordered:
-        counts[o.status] = counts.get(o.status, 0) + 1
     final = display.latest
     return RerunReport(
         outcomes=ordered,
-        counts=counts,
         duration=time.monotonic() - started,
         estimated_cost=None if plan is None else plan.estimated,
         actual_cost=None if plan is None else _actual(plan, ordered),
