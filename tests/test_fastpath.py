@@ -15,9 +15,19 @@ from cattrs.gen import make_dict_structure_fn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ionq_async import Job, JobCreated, JobStatus, ResponseValidationError
+from ionq_async import (
+    CloneRequest,
+    Compilation,
+    Job,
+    JobCreated,
+    JobStatus,
+    Noise,
+    ResponseValidationError,
+    Settings,
+)
 from ionq_async._core import loaders, serde
 from ionq_async._core.fastpath import read_job, read_job_created, slot_filler
+from ionq_async._core.serde import dump_request
 
 JOB_ID = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
 
@@ -238,3 +248,19 @@ def test_the_slot_filler_calls_init_when_init_does_more_or_there_are_no_slots(
     if cls is _Checked:
         with pytest.raises(TypeError):
             slot_filler(cls)("not an int")
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        CloneRequest(),
+        CloneRequest(name="bench"),
+        CloneRequest(name="b", shots=5, backend="simulator", dry_run=False, parent=JOB_ID),
+        CloneRequest(session_id="s", metadata={"a": "b"}),
+        CloneRequest(shots=3, noise=Noise(model="aria-1", seed=1)),
+        CloneRequest(settings=Settings(compilation=Compilation(opt=1)), name="x"),
+        CloneRequest(settings=Settings()),
+    ],
+)
+def test_a_clone_body_is_what_the_converter_makes(request_: CloneRequest) -> None:
+    assert dump_request(request_) == serde._converter.unstructure(request_)

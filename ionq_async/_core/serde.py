@@ -185,9 +185,23 @@ def unstructure(value: Any) -> Any:
     return _converter.unstructure(value)
 
 
+_CLONE_FIELDS = tuple(f.name for f in attrs.fields(CloneRequest))
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def dump_request(request: CloneRequest) -> dict[str, Any]:
     """The JSON body for a clone/move: set fields only, so the rest is inherited."""
-    body: dict[str, Any] = _converter.unstructure(request)
+    body: dict[str, Any] = {}
+    for name in _CLONE_FIELDS:
+        value = getattr(request, name)
+        if value is None:
+            continue
+        if type(value) not in _SCALARS:
+            # Nested settings, noise or metadata: the converter's hooks (a scalar, set,
+            # is passed through by them as is, so the usual body is built here).
+            full: dict[str, Any] = _converter.unstructure(request)
+            return full
+        body[name] = value
     return body
 
 
