@@ -30,7 +30,9 @@ __all__ = [
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
+    "by_kind",
     "is_retryable",
+    "retry_from",
     "run_with_retries",
 ]
 
@@ -226,7 +228,7 @@ async def run_with_retries(
         if not (retryable(exc) if retryable else is_retryable(exc, kind, policy)):
             raise
         first = exc
-    return await _retry_after(
+    return await retry_from(
         first,
         attempt,
         started,
@@ -242,7 +244,12 @@ def _by_kind(kind: Kind, policy: RetryPolicy, error: BaseException) -> bool:
     return is_retryable(error, kind, policy)
 
 
-async def _retry_after(
+def by_kind(kind: Kind, policy: RetryPolicy) -> Callable[[BaseException], bool]:
+    """What `run_with_retries` retries for an operation of `kind` under `policy`."""
+    return functools.partial(_by_kind, kind, policy)
+
+
+async def retry_from(
     first: Exception,
     attempt: Callable[[], Awaitable[T]],
     started: float,
@@ -253,7 +260,10 @@ async def _retry_after(
     budget: RetryBudget | None,
     retryable: Callable[[BaseException], bool],
 ) -> T:
-    """Tenacity's retries after a failed first attempt."""
+    """Tenacity's retries after a retryable failure of the first attempt, begun at `started`.
+
+    `run_with_retries` after its fast path; the request path calls it the same way.
+    """
     # Apart from the fast path: its every call would otherwise build these closures' cells.
     first_error: Exception | None = first
     number = 1

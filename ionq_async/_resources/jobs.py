@@ -136,7 +136,7 @@ class Jobs:
         check_job_id(job_id)
         body = dump_request(_clone_request(request, fields))
         if not idempotent:
-            return await self._ops.post_clone(job_id, body, retry=retry)
+            return await self._http.send(api.CLONE_JOB(job_id, body), retry)
         token = new_token()
         return await clone_idempotent(
             self._ops,
@@ -163,7 +163,7 @@ class Jobs:
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job:
         """Read one job."""
-        return await self._ops.get(job_id, retry=retry)
+        return await self._http.send(api.GET_JOB(job_id), retry)
 
     def list(
         self,
