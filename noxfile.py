@@ -77,10 +77,11 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks B1-B5 (docs/BENCHMARKS.md); `nox -s bench -- --smoke` is the quick check.
 
-    ionq-core (the peer in B1/B4) and sniffio (without it httpcore 1.0.9 re-imports it on
-    every request, encode/httpcore PR #1103) go into this session's venv only.
+    The package with its CLI extra (B2's CLI row runs `ionq-async rerun`); ionq-core (the
+    peer in B1/B4) and sniffio (without it httpcore 1.0.9 re-imports it on every request,
+    encode/httpcore PR #1103) go into this session's venv only.
     """
-    session.install("-e", ".", "ionq-core", "sniffio")
+    session.install("-e", ".[cli]", "ionq-core", "sniffio")
     session.run("python", "bench/run_all.py", *session.posargs)
 
 

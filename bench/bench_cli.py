@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
+import importlib.util
 import json
 import os
 import pty
@@ -209,6 +210,8 @@ def main() -> None:
         return
     if args.smoke:
         args.sizes, args.runs, args.big_runs = [100], 1, 1
+    if importlib.util.find_spec("rich") is None:
+        p.error("the CLI needs rich: pip install -e '.[cli]' (nox -s bench installs it)")
     print(orchestrate(args))
 
 
