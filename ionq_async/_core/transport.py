@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import aiohttp
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._version import __version__
@@ -84,8 +84,15 @@ class Transport:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.base_url = base_url
-        self._headers = dict(headers)
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        # Each request's URL is the base URL with its path replaced, marked as already
+        # encoded: every path segment the API declarations fill in is checked or quoted,
+        # and yarl would otherwise parse and re-encode the whole URL string per request.
+        self._base = URL(base_url)
+        self._base_path = self._base.raw_path.rstrip("/")
+        # Multidicts, not dicts: aiohttp converts a dict to one on every request.
+        self._headers = CIMultiDict(headers)
+        self._json_headers = CIMultiDict(self._headers)
+        self._json_headers["Content-Type"] = "application/json"
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._max_connections = max_connections
         self._session = session
@@ -114,14 +121,13 @@ class Transport:
         request path maps every status itself.
         """
         session = self._get_session()
-        url = self.base_url + path
         headers = self._headers if body is None else self._json_headers
         try:
             # The API never redirects; following one would resend the key (and a POST body)
             # elsewhere. A 3xx comes back as is and the request path raises it.
             async with session.request(
                 method,
-                url,
+                self._base.with_path(self._base_path + path, encoded=True),
                 params=params,
                 data=body,
                 headers=headers,
@@ -132,7 +138,7 @@ class Transport:
                 data = await resp.read()
                 return RawResponse(resp.status, resp.headers, data, resp.reason or "")
         except (TimeoutError, aiohttp.ClientError) as exc:
-            error = self._translate(exc, method, url)
+            error = self._translate(exc, method, self.base_url + path)
             if not _carries_request(exc):
                 raise error from exc
         # Raised outside the handler: an aiohttp error that carries the request (its
