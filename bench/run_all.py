@@ -31,6 +31,7 @@ PACKAGES = (
     "tenacity",
     "cattrs",
     "attrs",
+    "orjson",
     "ionq-core",
     "httpx",
     "httpcore",
