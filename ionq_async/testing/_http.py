@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 REASONS = {
@@ -51,9 +52,9 @@ class NotFound(Exception):
 def json_response(
     obj: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """A JSON answer serialized once with ``json.dumps``."""
+    """A JSON answer, serialized once by orjson (UTF-8, compact; non-string keys as strings)."""
     return web.Response(
-        body=json.dumps(obj, separators=(",", ":")).encode(),
+        body=orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS),
         status=status,
         content_type="application/json",
         headers=headers,
