@@ -58,8 +58,7 @@ class AsyncIonQ:
         key = api_key if api_key is not None else os.environ.get("IONQ_API_KEY")
         if not key or not key.strip():
             raise ValueError(
-                "no IonQ API key: pass AsyncIonQ(api_key=...) or set the IONQ_API_KEY "
-                "environment variable"
+                "no IonQ API key: pass api_key=... or set the IONQ_API_KEY environment variable"
             )
         if request_timeout <= 0:
             raise ValueError(f"request_timeout must be > 0 seconds, got {request_timeout}")

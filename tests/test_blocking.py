@@ -321,11 +321,11 @@ def test_closing_an_iterator_early_stops_its_work(emu: EmulatorThread, client: I
 
 def test_the_constructor_takes_and_checks_the_async_clients_arguments() -> None:
     assert inspect.signature(IonQ) == inspect.signature(AsyncIonQ)
-    with pytest.raises(TypeError, match="base_ur"):
+    with pytest.raises(TypeError, match=r"^IonQ\(\): got an unexpected keyword argument 'base_ur'"):
         IonQ("key", base_ur="http://127.0.0.1:9")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="request_timeout"):
         IonQ("key", base_url="http://127.0.0.1:9", request_timeout=0)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^IonQ\(\): too many positional arguments"):
         IonQ("key", "http://127.0.0.1:9")  # type: ignore[misc]
     client = IonQ("key", base_url="http://127.0.0.1:9/v0.4/", listing_lag=0.0)
     assert client.base_url == "http://127.0.0.1:9/v0.4" and client.jobs._twin._listing_lag == 0.0

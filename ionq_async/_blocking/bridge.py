@@ -102,9 +102,20 @@ def parameters_of(
     so a blocking class takes its async twin's constructor arguments without restating them.
     """
 
+    signature = inspect.signature(twin_init)
+
     def give(init: Callable[Concatenate[S, ...], None]) -> Callable[Concatenate[S, P], None]:
-        init.__signature__ = inspect.signature(twin_init)  # type: ignore[attr-defined]
-        return init
+        def checked(self: S, *args: Any, **kwargs: Any) -> None:
+            # Bound here, so that a wrong argument names this class, not the async twin.
+            try:
+                signature.bind(self, *args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{type(self).__name__}(): {exc}") from None
+            init(self, *args, **kwargs)
+
+        wrapped: Callable[Concatenate[S, ...], None] = functools.wraps(init)(checked)
+        wrapped.__signature__ = signature  # type: ignore[attr-defined]
+        return wrapped
 
     return give
 
