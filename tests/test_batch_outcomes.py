@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from _faketime import FakeOps, FakeTime, policy
 
-from ionq_async import Failure, Job, PollPolicy, RerunOptions
+from ionq_async import Failure, IonQError, Job, PollPolicy, RerunOptions, RerunOutcome
+from ionq_async._batch.records import Waiting
 from ionq_async._batch.run import Engines, rerun_all
 from ionq_async._engine.idempotency import TokenIndex
 from ionq_async._engine.polling import Poller
+from ionq_async._engine.watch import Watch
 from ionq_async.testing import FakeIonQ, Fate
 
 POLL = PollPolicy(initial=0.05, factor=1.5, max_interval=0.2, jitter=0.1)
@@ -131,3 +135,41 @@ async def test_a_report_with_keep_jobs_holds_every_job() -> None:
     assert report.counts["completed"] == 200
     assert _live_jobs() >= 200
     assert len({id(o.job) for o in report.outcomes}) == 200
+
+
+def test_an_outcome_built_for_a_waiting_source_is_the_one_attrs_would_build() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        watch = Watch("j", STEADY, loop.create_future(), None, 0.0, 1.0, 1.0)
+        w = Waiting("s", "0198097d-3888-72ad-8c3c-1f1d0c9e8a77", 2, 0, watch)
+        at = datetime(2026, 12, 3, tzinfo=UTC)
+        job = Job(
+            id=w.job_id,
+            status="failed",
+            failure=Failure(code="CompilationError", message="no"),
+            submitted_at=at,
+            started_at=at,
+            completed_at=at,
+        )
+        error = IonQError("lost")
+        for kept in (False, True):
+            got = w.ended("failed", job=job, keep=kept)
+            want = RerunOutcome(
+                source_id="s",
+                job_id=w.job_id,
+                status="failed",
+                job=job if kept else None,
+                attempts=2,
+                failure=job.failure,
+                submitted_at=at,
+                started_at=at,
+                completed_at=at,
+            )
+            assert repr(got) == repr(want) and got == want
+        errored = w.ended("error", error=error)
+        assert errored == RerunOutcome(
+            source_id="s", job_id=w.job_id, status="error", error=error, attempts=2
+        )
+        assert errored.error is error and errored.reason is None and errored.cost is None
+    finally:
+        loop.close()

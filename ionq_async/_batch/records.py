@@ -6,11 +6,16 @@ import sys
 
 from attrs import define, frozen
 
+from .._core.fastpath import slot_filler
 from .._engine.polling import Watch
 from .._models.jobs import Job
 from .types import RerunOutcome
 
 __all__ = ["Again", "Waiting"]
+
+# One outcome per source: built with its slots filled directly (attrs' frozen __init__
+# sets each of its 12 fields through object.__setattr__).
+_outcome = slot_filler(RerunOutcome)
 
 
 @frozen
@@ -42,23 +47,18 @@ class Waiting:
     ) -> RerunOutcome:
         """This source's outcome: what a report needs of `job`, the job itself if `keep`."""
         status = sys.intern(status)  # one "completed" for 100,000 outcomes, not 100,000
-        if job is None:
-            return RerunOutcome(
-                source_id=self.source_id,
-                job_id=self.job_id,
-                status=status,
-                error=error,
-                attempts=self.attempt,
-            )
-        return RerunOutcome(
+        outcome: RerunOutcome = _outcome(
             source_id=self.source_id,
             job_id=self.job_id,
             status=status,
             job=job if keep else None,
             error=error,
             attempts=self.attempt,
-            failure=job.failure,
-            submitted_at=job.submitted_at,
-            started_at=job.started_at,
-            completed_at=job.completed_at,
+            reason=None,
+            cost=None,
+            failure=None if job is None else job.failure,
+            submitted_at=None if job is None else job.submitted_at,
+            started_at=None if job is None else job.started_at,
+            completed_at=None if job is None else job.completed_at,
         )
+        return outcome

@@ -28,6 +28,8 @@ __all__ = ["RequestPath", "submission_unknown"]
 
 T = TypeVar("T")
 
+_EMPTY = b"{}"
+
 
 def _decode(body: bytes) -> Any:
     """The JSON `body` read by orjson; what orjson refuses, by `json.loads`.
@@ -74,7 +76,9 @@ class RequestPath:
         each attempt, so an answer of the wrong shape is retried like an unreadable one
         (and, for a creating operation, is a SubmissionUnknownError).
         """
-        body = None if request.body is None else json.dumps(request.body).encode()
+        data = request.body
+        # An empty clone body (every field inherited) is the most common body sent.
+        body = None if data is None else _EMPTY if data == {} else json.dumps(data).encode()
         policy = retry or self.retry
         if policy.max_attempts == 1:
             return await self._attempt(request, body)

@@ -40,7 +40,7 @@ class PollPolicy:
         """`interval` with jitter applied."""
         if not self.jitter:
             return interval
-        return interval * (1 + random.uniform(-self.jitter, self.jitter))
+        return interval * (1 + self.jitter * (2 * random.random() - 1))
 
 
 DEFAULT_POLL = PollPolicy()
