@@ -49,16 +49,23 @@ class NotFound(Exception):
         self.message = message
 
 
+def encode_json(obj: Any) -> bytes:
+    """``obj`` as JSON by orjson (UTF-8, compact; non-string keys as strings)."""
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+
+
 def json_response(
     obj: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """A JSON answer, serialized once by orjson (UTF-8, compact; non-string keys as strings)."""
-    return web.Response(
-        body=orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
+    """A JSON answer serialized once."""
+    return raw_json_response(encode_json(obj), status, headers)
+
+
+def raw_json_response(
+    body: bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A JSON answer already encoded."""
+    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
 
 
 def error_response(
