@@ -125,6 +125,7 @@ async def read_json(request: web.Request) -> Any:
     if not request.can_read_body:
         return {}
     try:
-        return json.loads(await request.read())
+        raw = await request.read()
+        return {} if raw == b"{}" else json.loads(raw)
     except ValueError as exc:
         raise BadRequest("Invalid JSON payload", [], "payload") from exc

@@ -152,8 +152,8 @@ def count_qubits(circuit: Sequence[Mapping[str, Any]], declared: int | None = No
         for key, many in _QUBIT_KEYS:
             if key in gate:
                 top = max(top, int(gate[key]))
-            else:
-                for q in [int(q) for q in gate.get(many, [])]:
+            elif many in gate:
+                for q in [int(q) for q in gate[many]]:
                     top = max(top, q)
     return max(top + 1, declared or 0, 1)
 

@@ -81,7 +81,13 @@ def iso(ts: float) -> str:
     micros = round((ts - whole) * 1e6)
     if micros == 1_000_000:
         whole, micros = whole + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros // 1000:03d}Z"
+    return _iso_seconds(whole) + f".{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=256)
+def _iso_seconds(whole: int) -> str:
+    """The whole-second part of :func:`iso` (jobs created together share their seconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 @dataclass(eq=False, slots=True)
