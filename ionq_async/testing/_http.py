@@ -26,6 +26,7 @@ MESSAGES = {
     500: "Internal service outage. Visit https://status.ionq.co/ to track this incident.",
 }
 INT32_MAX = 2**31 - 1
+_JSON_TYPE = {"Content-Type": "application/json"}
 
 
 class BadRequest(Exception):
@@ -64,8 +65,9 @@ def json_response(
 def raw_json_response(
     body: bytes, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """A JSON answer already encoded."""
-    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
+    """A JSON answer already encoded (a Content-Type header is cheaper than ``content_type=``)."""
+    both = {**headers, **_JSON_TYPE} if headers else _JSON_TYPE
+    return web.Response(body=body, status=status, headers=both)
 
 
 def error_response(
