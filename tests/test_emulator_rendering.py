@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from conftest import Clock
 
 from ionq_async.testing import FakeIonQ
+from ionq_async.testing._store import iso
 
 BELL = [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]
 GHZ = [*BELL, {"gate": "cnot", "control": 1, "target": 2}]
@@ -240,3 +242,16 @@ async def test_clone_bodies_short_and_malformed(
         assert fake.get_job(json.loads(raw)["id"]).name == name
     else:
         assert json.loads(raw)["statusCode"] == 400
+
+
+def test_iso_timestamps_across_many_seconds_and_the_round_up() -> None:
+    base = 1_799_999_990.0
+    stamps = [base + k * 0.37 for k in range(400)] + [base + 0.9999996, base - 0.0000004]
+    for ts in stamps * 2:  # the second pass reads the memo of whole seconds
+        whole = int(ts // 1)
+        micros = round((ts - whole) * 1e6)
+        if micros == 1_000_000:
+            whole, micros = whole + 1, 0
+        want = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros // 1000:03d}Z"
+        assert iso(ts) == want
+    assert iso(base + 0.9999996) == "2027-01-15T07:59:51.000Z"
