@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ _NO_AUTH = frozenset({"backends", "backend", "characterizations"})
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestRecord:
     """One request the emulator saw; ``status`` is None when no response was sent."""
 
@@ -85,6 +86,9 @@ class Api:
 
     def __init__(self, fake: AppServer) -> None:
         self.fake = fake
+        # Request ids are UUID4-shaped and unique: a random head per server, then a counter.
+        head = str(uuid.uuid4())[:24]
+        self._request_ids = map(f"{head}{{:012x}}".format, itertools.count())
 
     def build(self) -> web.Application:
         """The aiohttp application with every v0.4 route."""
@@ -129,7 +133,7 @@ class Api:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         fake = self.fake
-        rid = str(uuid.uuid4())
+        rid = next(self._request_ids)
         now = fake.now()
         route = request.match_info.route.name
         fault: Fault | None = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Sequence
 from typing import Any, Literal
 
 ResultsShape = Literal["both", "descriptors", "legacy"]
@@ -37,17 +37,23 @@ def descriptor(fmt: str) -> dict[str, str]:
 
 
 def circuit_results(
-    job_id: str, base: str, shape: ResultsShape, formats: Sequence[str]
+    job_id: str, base: str, shape: ResultsShape, formats: tuple[str, ...]
 ) -> dict[str, Any]:
     """``results`` of a completed circuit job: descriptors, legacy ``{url}`` entries, or both."""
     out: dict[str, Any] = {}
     if shape != "descriptors":
-        kinds = dict.fromkeys(["probabilities", *(LEGACY_KIND[f] for f in formats)])
-        for kind in kinds:
+        for kind in _legacy_kinds(formats):
             out[kind] = {"url": f"{base}/jobs/{job_id}/results/{kind}"}
     if shape != "legacy":
-        out.update({f: descriptor(f) for f in formats})
+        for f in formats:
+            out[f] = descriptor(f)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _legacy_kinds(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The legacy ``{url}`` entries that ``formats`` call for, ``probabilities`` first."""
+    return tuple(dict.fromkeys(["probabilities", *(LEGACY_KIND[f] for f in formats)]))
 
 
 def multi_results(job_id: str, base: str, shape: ResultsShape) -> dict[str, Any]:

@@ -6,15 +6,17 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from ._artifacts import AGGREGATE, ALIASES, CIRCUIT_FORMATS, PROBS_V1, payload
+from ._artifacts import AGGREGATE, ALIASES, CIRCUIT_FORMATS, PROBS_V1, ResultsShape, payload
 from ._backends import accepted_backends
 from ._estimate import EstimateServer, estimate
 from ._http import (
     BadRequest,
     NotFound,
+    encode_json,
     error_response,
     json_response,
     query_bool,
+    raw_json_response,
     read_json,
 )
 from ._jobstore import JobStore, decode_cursor, encode_cursor
@@ -40,7 +42,11 @@ class JobServer(EstimateServer, Protocol):
     @property
     def list_lag(self) -> float: ...
 
-    def render(self, job: Job, *, listing: bool = False) -> dict[str, Any]: ...
+    @property
+    def results_shape(self) -> ResultsShape: ...
+
+    @property
+    def result_formats(self) -> tuple[str, ...]: ...
 
     def actual_cost(self, job: Job) -> float: ...
 
@@ -67,13 +73,24 @@ class JobRoutes:
         return job
 
     def _created(self, job: Job) -> web.Response:
-        return json_response(
-            {"id": job.id, "status": job.status_at(self.fake.now()), "session_id": job.session_id},
+        """201 ``{"id", "status", "session_id"}``, encoded field by field (one per clone)."""
+        sid = job.session_id
+        return raw_json_response(
+            b'{"id":'
+            + encode_json(job.id)
+            + b',"status":'
+            + encode_json(job.status_at(self.fake.now()))
+            + b',"session_id":'
+            + (b"null" if sid is None else encode_json(sid))
+            + b"}",
             201,
         )
 
-    def _render(self, job: Job, *, listing: bool = False) -> dict[str, Any]:
-        return self.fake.render(job, listing=listing)
+    def _encoded(self, job: Job, now: float, *, listing: bool = False) -> bytes:
+        fake = self.fake
+        return job.encoded(
+            now, PREFIX, listing=listing, shape=fake.results_shape, formats=fake.result_formats
+        )
 
     async def create(self, request: web.Request) -> web.Response:
         """POST /jobs (every JobCreationPayload type)."""
@@ -125,16 +142,17 @@ class JobRoutes:
             session_id=session_id,
             parent_job_id=q.get("parent_job_id"),
         )
-        return json_response(
-            {
-                "jobs": [self._render(j, listing=True) for j in jobs],
-                "next": encode_cursor(nxt) if nxt is not None else None,
-            }
+        return raw_json_response(
+            b'{"jobs":['
+            + b",".join([self._encoded(j, now, listing=True) for j in jobs])
+            + b'],"next":'
+            + encode_json(encode_cursor(nxt) if nxt is not None else None)
+            + b"}"
         )
 
     async def get_job(self, request: web.Request) -> web.Response:
         """GET /jobs/{id}."""
-        return json_response(self._render(self._job(request)))
+        return raw_json_response(self._encoded(self._job(request), self.fake.now()))
 
     async def delete_job(self, request: web.Request) -> web.Response:
         """DELETE /jobs/{id} (a multi-circuit parent takes its children along)."""

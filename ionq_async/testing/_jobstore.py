@@ -7,12 +7,16 @@ import binascii
 import bisect
 import math
 import random
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._store import Job
+
+
+_UUID4_KEEP = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+"""The variant and version bits ``uuid.UUID(int=..., version=4)`` clears and sets."""
 
 
 def encode_cursor(seq: int) -> str:
@@ -40,13 +44,16 @@ class JobStore:
         self.by_id: dict[str, Job] = {}
         self._order: list[Job] = []
         self._index: dict[tuple[str, str], list[Job]] = {}
+        self._clones: dict[str, Job | list[Job]] = {}
+        """Jobs cloned from each source: the job itself while it is the only one (no list)."""
 
     def __len__(self) -> int:
         return len(self.by_id)
 
     def new_id(self) -> str:
-        """A random (seeded) UUID4 string."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A random (seeded) UUID4 string, as ``str(uuid.UUID(int=bits, version=4))`` spells it."""
+        h = f"{self._rng.getrandbits(128) & _UUID4_KEEP | _UUID4_SET:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def insert(self, job: Job) -> None:
         """Add a job; O(1)."""
@@ -54,6 +61,13 @@ class JobStore:
         self._order.append(job)
         for key in self._keys(job):
             self._index.setdefault(key, []).append(job)
+        src = job.cloned_from
+        if src:
+            known = self._clones.setdefault(src, job)
+            if isinstance(known, list):
+                known.append(job)
+            elif known is not job:
+                self._clones[src] = [known, job]
 
     def delete(self, job: Job) -> None:
         """Remove a job from lookups (orderings skip it lazily)."""
@@ -62,7 +76,8 @@ class JobStore:
 
     def clones_of(self, src_id: str) -> list[Job]:
         """Jobs cloned or moved from ``src_id``, oldest first."""
-        return [j for j in self._index.get(("src", src_id), []) if not j.deleted]
+        known = self._clones.get(src_id, [])
+        return [j for j in (known if isinstance(known, list) else [known]) if not j.deleted]
 
     @staticmethod
     def _keys(job: Job) -> Iterator[tuple[str, str]]:
@@ -71,8 +86,6 @@ class JobStore:
             yield ("session", job.session_id)
         if job.parent_job_id:
             yield ("parent", job.parent_job_id)
-        if job.cloned_from:
-            yield ("src", job.cloned_from)
 
     def page(
         self,

@@ -24,7 +24,7 @@ from ._jobstore import JobStore
 from ._ratelimit import TokenBuckets
 from ._sessions import ORGANIZATION_ID, Session, SessionBook
 from ._spawn import spawn
-from ._store import FAILURE_CODES, Fate, FateStatus, Job
+from ._store import COMPLETED, FAILURE_CODES, Fate, FateStatus, Job
 
 if TYPE_CHECKING:
     from ionq_async import AsyncIonQ
@@ -206,7 +206,7 @@ class FakeIonQ:
             input = {"gateset": gateset, "circuit": circuit if circuit is not None else _BELL}
             if qubits is not None:
                 input["qubits"] = qubits
-        job = self._new_job(
+        return self._new_job(
             created=now - offset,
             durations=d,
             fate=the_fate,
@@ -222,7 +222,6 @@ class FakeIonQ:
             dry_run=dry_run,
             noise=noise,
         )
-        return job
 
     def seed_jobs(self, n: int, **kwargs: Any) -> list[Job]:
         """Add ``n`` jobs via ``add_job`` (for benchmarks and listing tests)."""
@@ -334,7 +333,7 @@ class FakeIonQ:
                 return Fate.coerce(chosen)
         if self.failure_rate and self.rng.random() < self.failure_rate:
             return Fate.failed(self.rng.choice(_RANDOM_FAILURES))
-        return Fate()
+        return COMPLETED
 
     def insert(self, job: Job) -> Job:
         """Give ``job`` an id and a position, and store it now."""
@@ -382,6 +381,7 @@ class FakeIonQ:
             "cloned_from": src.id,
             "registers": src.registers,
             "_stats": src.stats(),
+            "_probs": src._probs,
         }
         return spawn(self, fields, explicit_session="session_id" in body)
 

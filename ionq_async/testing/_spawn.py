@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ._sessions import SessionBook
-from ._store import MULTI, Fate, Job
+from ._store import COMPLETED, MULTI, Fate, Job
 
 
 class SpawnServer(Protocol):
@@ -34,7 +34,7 @@ def spawn(fake: SpawnServer, fields: dict[str, Any], *, explicit_session: bool) 
     ``add_job`` that name no session pass unchecked).
     """
     now = fake.now()
-    job = Job(id="", seq=0, created=now, durations=fake.durations, fate=Fate(), **fields)
+    job = Job(id="", seq=0, created=now, durations=fake.durations, fate=COMPLETED, **fields)
     sid = job.session_id
     book = fake.sessions
     checked = sid is not None and (explicit_session or sid in book.by_id)

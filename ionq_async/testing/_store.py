@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any, Literal
 
 from ._artifacts import PROBS_V2, ResultsShape, circuit_results, multi_results
 from ._functions import qaoa_results, quantum_function_results
+from ._http import encode_json
 from ._ratecard import job_cost
 from ._sim import UnsupportedCircuit, count_qubits, simulate
 
@@ -44,7 +46,7 @@ SUBMITTER_ID = "64b03577072d45001c85e9c4"
 PROJECT_ID = "1333d459-cf47-4a5e-acc1-8d4eb4f7b025"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fate:
     """How a job ends: ``completed``, ``failed`` (with a spec failure code) or ``canceled``."""
 
@@ -69,16 +71,26 @@ class Fate:
         return cls(fate)  # type: ignore[arg-type]
 
 
+COMPLETED = Fate()
+"""The default fate (frozen, so one instance serves every job)."""
+
+
 def iso(ts: float) -> str:
     """ISO-8601 UTC timestamp with milliseconds and ``Z`` (as datetime would round it)."""
     whole = math.floor(ts)
     micros = round((ts - whole) * 1e6)
     if micros == 1_000_000:
         whole, micros = whole + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros // 1000:03d}Z"
+    return _iso_seconds(whole) + f".{micros // 1000:03d}Z"
 
 
-@dataclass(eq=False)
+@functools.lru_cache(maxsize=256)
+def _iso_seconds(whole: int) -> str:
+    """The whole-second part of :func:`iso` (jobs created together share their seconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+
+
+@dataclass(eq=False, slots=True)
 class Job:
     """One emulated job; status is derived from ``created`` and ``durations`` when read."""
 
@@ -107,7 +119,8 @@ class Job:
     """Clock time the emulator stored the job; listings show it ``list_lag`` seconds later."""
     _probs: dict[int, float] | None = field(default=None, repr=False)
     _stats: dict[str, Any] | None = field(default=None, repr=False)
-    _frozen: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, repr=False)
+    _frozen: tuple[tuple[tuple[Any, ...], bytes], ...] = field(default=(), repr=False)
+    """Encoded bodies of the terminal job: ((listing, shape, formats), body) pairs."""
 
     @property
     def ends_at(self) -> float:
@@ -145,19 +158,16 @@ class Job:
                 subs = [c.get("circuit", []) for c in self.input.get("circuits", [])]
                 pairs = [_gate_counts(c) for c in subs]
                 declared = self.input.get("qubits")
-                self._stats = {
-                    "qubits": max((count_qubits(c, declared) for c in subs), default=1),
-                    "circuits": len(subs),
-                    "gate_counts": {"1q": sum(p[0] for p in pairs), "2q": sum(p[1] for p in pairs)},
-                }
+                self._stats = _shared_stats(
+                    max((count_qubits(c, declared) for c in subs), default=1),
+                    len(subs),
+                    sum(p[0] for p in pairs),
+                    sum(p[1] for p in pairs),
+                )
             else:
                 circuit = self.input.get("circuit")
                 one_q, two_q = _gate_counts(circuit if isinstance(circuit, list) else [])
-                self._stats = {
-                    "qubits": self.qubits,
-                    "circuits": 1,
-                    "gate_counts": {"1q": one_q, "2q": two_q},
-                }
+                self._stats = _shared_stats(self.qubits, 1, one_q, two_q)
         return self._stats
 
     @property
@@ -199,11 +209,37 @@ class Job:
         formats: tuple[str, ...] = (PROBS_V2,),
     ) -> dict[str, Any]:
         """The job as IonQ serves it (GetJobResponse, or BaseJob when ``listing``)."""
+        return self._body(self.status_at(now), now, base, listing, shape, formats)
+
+    def encoded(
+        self,
+        now: float,
+        base: str,
+        *,
+        listing: bool = False,
+        shape: ResultsShape = "both",
+        formats: tuple[str, ...] = (PROBS_V2,),
+    ) -> bytes:
+        """:meth:`to_json` as compact JSON; kept once the job is terminal (served many times)."""
         key = (listing, shape, formats)
-        cached = self._frozen.get(key)
-        if cached is not None:
-            return cached
+        for known, raw in self._frozen:
+            if known == key:
+                return raw
         status = self.status_at(now)
+        raw = encode_json(self._body(status, now, base, listing, shape, formats))
+        if status in TERMINAL:
+            self._frozen += ((key, raw),)
+        return raw
+
+    def _body(
+        self,
+        status: str,
+        now: float,
+        base: str,
+        listing: bool,
+        shape: ResultsShape,
+        formats: tuple[str, ...],
+    ) -> dict[str, Any]:
         d0, d1, d2 = self.durations
         started = self.created + d0 + d1
         terminal = status in TERMINAL
@@ -244,13 +280,11 @@ class Job:
             body["noise"] = noise or {"model": "ideal"}
         if not listing:
             body["child_job_ids"] = list(self.child_ids) if self.child_ids is not None else None
-        if terminal:
-            self._frozen[key] = body
         return body
 
     def forget_rendering(self) -> None:
         """Drop the cached body of a terminal job (after its fate or fields changed)."""
-        self._frozen.clear()
+        self._frozen = ()
 
     def _settings_json(self) -> dict[str, Any]:
         if self.type not in FUNCTION_TYPES:
@@ -268,20 +302,36 @@ class Job:
         return circuit_results(self.id, base, shape, formats)
 
 
+@functools.lru_cache(maxsize=1024, typed=True)
+def _shared_stats(qubits: int, circuits: int, one_q: int, two_q: int) -> dict[str, Any]:
+    """One ``stats`` dict per distinct value: jobs share it (read-only, like a clone's)."""
+    return {"qubits": qubits, "circuits": circuits, "gate_counts": {"1q": one_q, "2q": two_q}}
+
+
 def _gate_counts(circuit: Any) -> tuple[int, int]:
     gates = circuit if isinstance(circuit, list) else []
-    two_q = sum(1 for g in gates if len(_all_qubits(g)) >= 2)
+    two_q = sum(1 for g in gates if _multi_qubit(g))
     return len(gates) - two_q, two_q
 
 
-def _all_qubits(gate: Any) -> set[int]:
+def _multi_qubit(gate: Any) -> bool:
+    """True when ``gate`` touches two or more distinct qubits."""
+    if not isinstance(gate, dict):
+        return False
+    if "targets" in gate or "controls" in gate:
+        return len(_all_qubits(gate)) >= 2
+    target = int(gate["target"]) if "target" in gate else None
+    control = int(gate["control"]) if "control" in gate else None
+    return target is not None and control is not None and target != control
+
+
+def _all_qubits(gate: dict[str, Any]) -> set[int]:
     qs: set[int] = set()
-    if isinstance(gate, dict):
-        for key in ("target", "control"):
-            if key in gate:
-                qs.add(int(gate[key]))
-        for key in ("targets", "controls"):
-            qs.update(int(q) for q in gate.get(key, []))
+    for key in ("target", "control"):
+        if key in gate:
+            qs.add(int(gate[key]))
+    for key in ("targets", "controls"):
+        qs.update(int(q) for q in gate.get(key, []))
     return qs
 
 
