@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import math
 import textwrap
 from collections.abc import Callable, Sequence
@@ -33,7 +32,6 @@ examples:
 async def _run(fake: FakeIonQ) -> None:
     async with fake:
         bell = fake.add_job(name="bell", shots=1000, status="completed")
-        gc.freeze()  # what exists now lives as long as the server: collections need not scan it
         print(f"IonQ v0.4 emulator listening on {fake.base_url}", flush=True)
         print(f"API key: {fake.api_key}", flush=True)
         print(f"Seeded completed Bell job: {bell.id}", flush=True)
@@ -56,7 +54,6 @@ def serve(
     ``fault_rate`` faults that fraction of all requests; ``faults`` is a whole plan instead.
     Other keyword arguments go to :class:`FakeIonQ` (``durations``, ``results_shape``,
     ``cost_factor``, ``list_lag``, ...); bad values raise ValueError before anything is bound.
-    Once listening it calls ``gc.freeze()``: this process is the server's from then on.
     """
     if faults is None and fault_rate > 0:
         faults = FaultPlan.random(fault_rate, seed=seed)
