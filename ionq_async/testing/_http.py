@@ -127,7 +127,6 @@ async def read_json(request: web.Request) -> Any:
     if not request.can_read_body:
         return {}
     try:
-        raw = await request.read()
-        return {} if raw == b"{}" else json.loads(raw)
+        return json.loads(await request.read())
     except ValueError as exc:
         raise BadRequest("Invalid JSON payload", [], "payload") from exc

@@ -73,16 +73,8 @@ class JobRoutes:
         return job
 
     def _created(self, job: Job) -> web.Response:
-        """201 ``{"id", "status", "session_id"}``, encoded field by field (one per clone)."""
-        sid = job.session_id
-        return raw_json_response(
-            b'{"id":'
-            + encode_json(job.id)
-            + b',"status":'
-            + encode_json(job.status_at(self.fake.now()))
-            + b',"session_id":'
-            + (b"null" if sid is None else encode_json(sid))
-            + b"}",
+        return json_response(
+            {"id": job.id, "status": job.status_at(self.fake.now()), "session_id": job.session_id},
             201,
         )
 

@@ -60,9 +60,6 @@ def _apply_zz(state: list[complex], q0: int, q1: int, theta: float, cmask: int) 
             state[i] *= same if ((i >> q0) & 1) == ((i >> q1) & 1) else diff
 
 
-_QUBIT_KEYS = (("target", "targets"), ("control", "controls"))
-
-
 def _qubits_of(gate: Mapping[str, Any], key: str, many: str) -> list[int]:
     if key in gate:
         return [int(gate[key])]
@@ -149,12 +146,9 @@ def count_qubits(circuit: Sequence[Mapping[str, Any]], declared: int | None = No
     """Number of qubits a circuit touches (at least ``declared``)."""
     top = -1
     for gate in circuit:
-        for key, many in _QUBIT_KEYS:
-            if key in gate:
-                top = max(top, int(gate[key]))
-            elif many in gate:
-                for q in [int(q) for q in gate[many]]:
-                    top = max(top, q)
+        for key, many in (("target", "targets"), ("control", "controls")):
+            for q in _qubits_of(gate, key, many):
+                top = max(top, q)
     return max(top + 1, declared or 0, 1)
 
 
