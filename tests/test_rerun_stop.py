@@ -358,3 +358,35 @@ async def test_a_commit_with_an_intent_is_fsynced(tmp_path: Path) -> None:
             await write
             levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
     assert levels == [2, 1, 1, 2], "FULL (2) for intents, NORMAL (1) for the rest"
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4])
+async def test_a_cancelled_close_still_closes_and_ends_the_thread(
+    tmp_path: Path, steps: int
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    await journal.open()
+    thread = journal._worker._thread
+    assert thread is not None
+    await journal.intent("source-1", "token-1", 1)
+    journal.cloned_soon("source-1", "job-1")  # queued: the close waits for its commit
+    pending = asyncio.create_task(journal.intent("source-2", "token-2", 1))
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(journal.close())
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert not journal.is_open
+    async with asyncio.timeout(5.0):
+        outcome = await asyncio.gather(pending, return_exceptions=True)
+    await asyncio.to_thread(thread.join, 5.0)
+    assert not thread.is_alive()
+    assert outcome == [None] or isinstance(outcome[0], JournalClosedError), outcome
+    with pytest.raises(JournalClosedError):
+        journal.cloned_soon("source-1", "job-2")
+    await journal.close()  # idempotent after a cancelled close
+    async with Journal(journal.path) as again:
+        entries = await again.load()
+    assert entries["source-1"].token == "token-1"

@@ -182,17 +182,28 @@ class Journal:
         return db
 
     async def close(self) -> None:
-        """Commit the writes already queued, refuse later ones, and close; idempotent."""
+        """Commit the writes already queued, refuse later ones, and close; idempotent.
+
+        Cancelled, it still closes: writes not yet handed to the thread are refused, the
+        database is closed after the commit in progress, and the thread ends on its own.
+        """
         self._closing = True
-        if self._flushing:
-            if self._drained is None:
-                self._drained = asyncio.get_running_loop().create_future()
-            await asyncio.wait([self._drained])
-        self._answer(self._take_pending(), self._closed())
-        if self._db is not None:
-            db, self._db = self._db, None
-            await self._worker.run(db.close)
-        self._worker.stop()
+        try:
+            if self._flushing:
+                if self._drained is None:
+                    self._drained = asyncio.get_running_loop().create_future()
+                await asyncio.wait([self._drained])
+            self._answer(self._take_pending(), self._closed())
+            if self._db is not None:
+                db, self._db = self._db, None
+                await self._worker.run(db.close)
+            self._worker.stop()
+        finally:
+            self._answer(self._take_pending(), self._closed())
+            if self._db is not None:
+                db, self._db = self._db, None
+                self._worker.submit(db.close)
+            self._worker.stop(wait=False)
 
     async def load(self) -> dict[str, JournalEntry]:
         """Every source the journal knows, by source id."""

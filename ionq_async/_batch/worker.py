@@ -41,12 +41,13 @@ class Worker:
         )
         self._thread.start()
 
-    def stop(self) -> None:
-        """Let the thread finish what it was given, and end it."""
+    def stop(self, *, wait: bool = True) -> None:
+        """Let the thread finish what it was given, and end it (`wait`: join it here)."""
         if self._thread is not None:
+            thread, self._thread = self._thread, None
             self._inbox.put(None)
-            self._thread.join()
-            self._thread = None
+            if wait:
+                thread.join()
 
     def submit(self, work: Callable[[], None]) -> None:
         """Run `work()` in the thread, after what it was given before."""
