@@ -141,13 +141,61 @@ async def test_additive_increase_without_429s(t: FakeTime) -> None:
 async def test_client_reports_429s_to_the_shared_limiter() -> None:
     async with FakeIonQ() as fake:
         job = fake.add_job()
+        retry = RetryPolicy(sleep=_no_sleep)
+        async with fake.client(retry=retry) as c:
+            c.rate_limiter._sleep = _no_sleep
+            for _ in range(5):
+                await c.jobs.get(job.id)
+            fake.faults.add("get_job", Fault.rate_limited(1))
+            await c.jobs.get(job.id)
+            assert c.rate_limiter.rate is not None
+        assert [r.status for r in fake.requests] == [200] * 5 + [429, 200]
+
+
+async def test_a_429_with_nothing_admitted_pauses_without_collapsing_the_rate(t: FakeTime) -> None:
+    lim = limiter(t)
+    lim.on_rate_limited(None, await lim.acquire())  # the very first request
+    assert lim.rate is None
+    assert await lim.acquire() == pytest.approx(101.0)  # one second's pause, then free
+    starts = [await lim.acquire() for _ in range(50)]
+    assert starts[-1] == starts[0] and lim.rate is None
+    # With a Retry-After, that long.
+    lim.on_rate_limited(4.0, starts[-1])
+    assert await lim.acquire() == pytest.approx(105.0)
+
+
+async def test_a_429_after_a_quiet_spell_keeps_the_learned_rate(t: FakeTime) -> None:
+    lim = limiter(t)
+    for _ in range(200):
+        sent = await lim.acquire()
+        lim.on_admitted()
+        t.now += 0.01
+    lim.on_rate_limited(None, sent)
+    learned = lim.rate
+    assert learned == pytest.approx(90.0, rel=0.02)
+    t.now += 600.0  # nothing sent for ten minutes, then a 429
+    lim.on_rate_limited(None, await lim.acquire())
+    assert lim.rate is not None and lim.rate >= learned
+    # Once requests are admitted again, a 429 decreases from what the server admits.
+    for _ in range(100):
+        sent = await lim.acquire()
+        lim.on_admitted()
+    lim.on_rate_limited(None, sent)
+    assert lim.rate == pytest.approx(90.0, rel=0.02)  # 0.9 x 100 admitted in the last second
+
+
+async def test_a_refused_first_request_does_not_slow_the_client_to_a_crawl() -> None:
+    async with FakeIonQ() as fake:
+        job = fake.add_job()
         fake.faults.add("get_job", Fault.rate_limited(1))
         retry = RetryPolicy(sleep=_no_sleep)
         async with fake.client(retry=retry) as c:
             c.rate_limiter._sleep = _no_sleep
-            await c.jobs.get(job.id)
-            assert c.rate_limiter.rate is not None
-        assert [r.status for r in fake.requests] == [429, 200]
+            async with asyncio.timeout(20):  # paced at ~1/s, 50 GETs would take ~55 s
+                await c.jobs.get(job.id)
+                await asyncio.gather(*(c.jobs.get(job.id) for _ in range(50)))
+            assert c.rate_limiter.rate is None
+    assert [r.status for r in fake.requests] == [429] + [200] * 51
 
 
 async def _no_sleep(seconds: float) -> None:

@@ -32,8 +32,11 @@ class RateLimiter:
     of the current rate and what the server admitted per second over the last second
     (multiplicative decrease); 2 % of that rate is added back per second, a rate that
     grows by 1x every 2 s without a 429 (additive increase that speeds up, so that an
-    underestimate is soon undone). In fixed and adaptive modes a 429's Retry-After (at
-    most `max_pause` seconds) pauses all callers; None turns the limiter off entirely.
+    underestimate is soon undone). A 429 when the server admitted nothing in the last
+    second (the first request, or the first after a quiet spell) measures nothing: the rate
+    is kept, and every caller pauses for one second unless a Retry-After says longer. In
+    fixed and adaptive modes a 429's Retry-After (at most `max_pause` seconds) pauses all
+    callers; None turns the limiter off entirely.
     """
 
     def __init__(
@@ -133,13 +136,16 @@ class RateLimiter:
             return
         now = self._clock()
         if self.adaptive and (sent_at is None or sent_at >= self._event_at):
-            admitted = max(self._admitted_rate(now), _MIN_RATE)
-            base = admitted if self.rate is None else min(self._current_rate(now), admitted)
-            self.rate = max(_MIN_RATE, base * _DECREASE)
-            self._increase = self.rate * _INCREASE_SHARE
-            self._last_change = now
+            admitted = self._admitted_rate(now)
+            if not admitted:
+                retry_after = max(retry_after or 0.0, _WINDOW)
+            else:
+                base = admitted if self.rate is None else min(self._current_rate(now), admitted)
+                self.rate = max(_MIN_RATE, base * _DECREASE)
+                self._increase = self.rate * _INCREASE_SHARE
+                self._last_change = now
+                self._next = max(self._next, now)
             self._event_at = now
-            self._next = max(self._next, now)
         if retry_after:
             until = now + min(retry_after, self.max_pause)
             if until > self._paused_until:
