@@ -25,7 +25,7 @@ from ionq_async import (
     ResponseValidationError,
     Settings,
 )
-from ionq_async._core import loaders, serde
+from ionq_async._core import fastpath, loaders, serde
 from ionq_async._core.fastpath import read_job, read_job_created, slot_filler
 from ionq_async._core.serde import dump_request
 
@@ -98,6 +98,14 @@ def test_every_field_of_a_full_job_is_read_as_cattrs_reads_it() -> None:
         f.name for f in attrs.fields(Job) if getattr(job, f.name) == getattr(defaults, f.name)
     ]
     assert unchanged == []  # FULL_JOB sets every field, so a field the fast path forgot shows
+
+
+def test_the_fast_path_reads_every_job_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert fastpath.UNREAD == [], "add these Job fields to _core/fastpath.py's reader"
+    # A field it did not know would send every Job to cattrs, never through a raw value.
+    monkeypatch.setattr(fastpath, "UNREAD", ["a_new_field"])
+    assert read_job(FULL_JOB) is None
+    assert repr(serde.load_job(FULL_JOB)) == repr(_GENERATED_JOB(FULL_JOB))
 
 
 def test_the_usual_job_takes_the_fast_path() -> None:
