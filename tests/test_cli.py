@@ -177,6 +177,23 @@ async def test_missing_api_key_exit_2() -> None:
     assert "no IonQ API key: pass --api-key or set IONQ_API_KEY" in one_error_line(result)
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://api.example.com/v0.4", "uses plain http"),
+        ("ftp://127.0.0.1/v0.4", "must be an http(s) URL"),
+        ("https://127.0.0.1/v0.4?x=1", "must not carry a query"),
+    ],
+)
+async def test_a_bad_base_url_is_named_not_taken_for_a_missing_key(url: str, message: str) -> None:
+    result = await run_cli(
+        "--base-url", url, "get", MISSING, env=cli_env(IONQ_API_KEY="secret-key-7c2b")
+    )
+    assert result.code == 2
+    line = one_error_line(result)
+    assert message in line and "no IonQ API key" not in line and "secret-key-7c2b" not in line
+
+
 async def test_api_error_is_one_line_exit_1(fake_ionq: FakeIonQ) -> None:
     result = await run_cli("get", MISSING, fake=fake_ionq)
     assert result.code == 1

@@ -144,7 +144,7 @@ def make_client(args: argparse.Namespace, **kwargs: Any) -> AsyncIonQ:
     try:
         return AsyncIonQ(api_key=args.api_key, base_url=args.base_url, **kwargs)
     except ValueError as exc:
-        if "API key" in str(exc):
+        if str(exc).startswith("no IonQ API key"):
             raise UsageError("no IonQ API key: pass --api-key or set IONQ_API_KEY") from None
         raise UsageError(str(exc)) from None
 
