@@ -143,9 +143,11 @@ async def test_client_reports_429s_to_the_shared_limiter() -> None:
         job = fake.add_job()
         retry = RetryPolicy(sleep=_no_sleep)
         async with fake.client(retry=retry) as c:
-            c.rate_limiter._sleep = _no_sleep
-            for _ in range(5):
+            t = FakeTime()
+            c.rate_limiter._clock, c.rate_limiter._sleep = t.clock, t.sleep
+            for _ in range(5):  # a second and more of answers: something to measure
                 await c.jobs.get(job.id)
+                t.now += 0.25
             fake.faults.add("get_job", Fault.rate_limited(1))
             await c.jobs.get(job.id)
             assert c.rate_limiter.rate is not None
@@ -162,6 +164,16 @@ async def test_a_429_with_nothing_admitted_pauses_without_collapsing_the_rate(t:
     # With a Retry-After, that long.
     lim.on_rate_limited(4.0, starts[-1])
     assert await lim.acquire() == pytest.approx(105.0)
+
+
+async def test_a_429_in_the_first_second_measures_the_time_so_far(t: FakeTime) -> None:
+    lim = limiter(t)
+    for _ in range(3):  # three answers within 15 ms: 200/s, not 30/s over a longer floor
+        sent = await lim.acquire()
+        lim.on_admitted()
+        t.now += 0.005
+    lim.on_rate_limited(1.0, sent)
+    assert lim.rate == pytest.approx(0.9 * 200, rel=0.01)
 
 
 async def test_a_429_after_a_quiet_spell_keeps_the_learned_rate(t: FakeTime) -> None:

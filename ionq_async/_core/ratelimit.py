@@ -20,7 +20,6 @@ _INCREASE_SHARE = 0.02
 _SPEEDUP = 2.0
 _MIN_RATE = 1.0
 _WINDOW = 1.0
-_MIN_SPAN = 0.1
 _MAX_PAUSE = 60.0
 
 
@@ -123,12 +122,16 @@ class RateLimiter:
             while self._admitted and self._admitted[0] < now - _WINDOW:
                 self._admitted.popleft()
 
-    def _admitted_rate(self, now: float) -> float:
-        """What the server admitted per second over the last second (pauses included)."""
-        start = now if self._started_at is None else self._started_at
-        since = min(now, max(now - _WINDOW, start))
-        count = sum(1 for t in self._admitted if t >= since)
-        return count / max(now - since, _MIN_SPAN)
+    def _admitted_rate(self, now: float) -> float | None:
+        """What the server admitted per second over the last second (pauses included).
+
+        Within the first second, over the time since the first request: an estimate that
+        may be high, which the next 429 corrects, rather than low, which only the slow
+        additive increase would undo. None when nothing was admitted: nothing to go by.
+        """
+        span = 0.0 if self._started_at is None else min(now - self._started_at, _WINDOW)
+        count = sum(1 for t in self._admitted if t >= now - span)
+        return count / span if count and span > 0 else None
 
     def on_rate_limited(self, retry_after: float | None, sent_at: float | None = None) -> None:
         """Slow down after a 429 sent at `sent_at` and pause everyone for its Retry-After."""
@@ -137,7 +140,7 @@ class RateLimiter:
         now = self._clock()
         if self.adaptive and (sent_at is None or sent_at >= self._event_at):
             admitted = self._admitted_rate(now)
-            if not admitted:
+            if admitted is None:
                 retry_after = max(retry_after or 0.0, _WINDOW)
             else:
                 base = admitted if self.rate is None else min(self._current_rate(now), admitted)
