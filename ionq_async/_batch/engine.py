@@ -229,7 +229,8 @@ class Rerun:
         job_id = token = None
         sent: datetime | None = None
         if run == 0:
-            check_job_id(source_id, "source_id")
+            if source is None:  # a source read ahead was checked before it was read
+                check_job_id(source_id, "source_id")
             entry = self.resume.get(source_id)
             if entry is not None:
                 done = journaled_end(entry)

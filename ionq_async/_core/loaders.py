@@ -12,9 +12,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
 from .._models.api import Backend, Characterization, Session, Usage, Whoami
-from .._models.jobs import Job, JobCost, JobCreated
+from .._models.jobs import Job, JobCost
 from ..errors import ResponseValidationError
-from .serde import load_job, load_metadata, structure
+from .serde import load_job, load_job_created, load_metadata, structure
 
 __all__ = [
     "JobState",
@@ -225,7 +225,6 @@ def load_estimate(data: Any, _: object = None) -> CostEstimate:
     return structure(normalized, CostEstimate, what="cost estimate")
 
 
-load_job_created = loader(JobCreated)
 load_job_cost = loader(JobCost)
 load_whoami = loader(Whoami)
 load_usage = loader(Usage)

@@ -53,6 +53,7 @@ __all__ = [
     "dump_job",
     "dump_request",
     "load_job",
+    "load_job_created",
     "load_metadata",
     "read_date",
     "read_datetime",
@@ -133,7 +134,8 @@ def _with_fast_path(
 
 _structure_job = _with_fast_path(Job, read_job)
 _converter.register_structure_hook(Job, _structure_job)
-_converter.register_structure_hook(JobCreated, _with_fast_path(JobCreated, read_job_created))
+_structure_job_created = _with_fast_path(JobCreated, read_job_created)
+_converter.register_structure_hook(JobCreated, _structure_job_created)
 
 
 def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
@@ -232,6 +234,14 @@ def load_job(data: Any) -> Job:
         return _structure_job(data, Job)
     except _INVALID as exc:
         raise _invalid(exc, "Job") from exc
+
+
+def load_job_created(data: Any, _: object = None) -> JobCreated:
+    """The answer to a create, clone or move (the hook called without the converter's dispatch)."""
+    try:
+        return _structure_job_created(data, JobCreated)
+    except _INVALID as exc:
+        raise _invalid(exc, "JobCreated") from exc
 
 
 def load_metadata(value: Any) -> dict[str, str] | None:
