@@ -31,7 +31,7 @@ from .._models.jobs import (
     Settings,
 )
 from ..errors import ResponseValidationError
-from .fastpath import read_job, read_job_created
+from .fastpath import Ending, read_ending, read_job, read_job_created
 from .fields import (
     lenient_enum,
     read_date,
@@ -52,6 +52,7 @@ from .fields import (
 __all__ = [
     "dump_job",
     "dump_request",
+    "load_ending",
     "load_job",
     "load_job_created",
     "load_metadata",
@@ -234,6 +235,19 @@ def load_job(data: Any) -> Job:
         return _structure_job(data, Job)
     except _INVALID as exc:
         raise _invalid(exc, "Job") from exc
+
+
+def load_ending(data: Any) -> Ending:
+    """The Ending of the Job `load_job(data)` gives (or its error), without building the Job."""
+    if type(data) is dict:
+        try:
+            ending = read_ending(data)
+        except Exception:  # load_job says what is wrong
+            ending = None
+        if ending is not None:
+            return ending
+    job = load_job(data)
+    return Ending(job.status, job.failure, job.submitted_at, job.started_at, job.completed_at)
 
 
 def load_job_created(data: Any, _: object = None) -> JobCreated:
