@@ -313,13 +313,13 @@ class Poller:
             watches = self._by_job.get(job_id)
             if not watches:
                 continue
-            if not is_terminal(status) and all(
-                w.last is not None and w.last.status == status for w in watches
-            ):
+            ended = is_terminal(status)
+            if not ended and all(w.last is not None and w.last.status == status for w in watches):
                 for w in watches:
                     self._schedule.reschedule(w, now)
                 continue
-            if is_terminal(status) and hand_over(watches, state, self._loop.call_soon):
+            taken = ended and watches[0].on_state is not None  # hand_over checks each watch
+            if taken and hand_over(watches, state, self._loop.call_soon):
                 del self._by_job[job_id]
                 self._schedule.ended(len(watches), live=len(self._by_job))
                 continue

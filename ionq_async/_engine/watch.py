@@ -42,8 +42,9 @@ class Watch:
 
 def hand_over(watches: list[Watch], state: JobState, soon: Callable[..., object]) -> bool:
     """End `watches` with their job's terminal `state` if each takes it (`on_state`, run soon)."""
-    if not all(w.on_state is not None and w.on_status is None for w in watches):
-        return False
+    for w in watches:
+        if w.on_state is None or w.on_status is not None:
+            return False
     for w in watches:
         w.done = True
         if not w.future.done() and w.on_state is not None:
