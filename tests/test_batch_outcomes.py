@@ -7,13 +7,25 @@ import gc
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from _faketime import FakeOps, FakeTime, policy
 
-from ionq_async import Failure, IonQError, Job, PollPolicy, RerunOptions, RerunOutcome
+from ionq_async import (
+    Failure,
+    IonQError,
+    Job,
+    JobCreated,
+    PollPolicy,
+    RerunOptions,
+    RerunOutcome,
+    ResponseValidationError,
+)
 from ionq_async._batch.records import Waiting
 from ionq_async._batch.run import Engines, rerun_all
+from ionq_async._core.loaders import JobState
+from ionq_async._core.serde import load_job
 from ionq_async._engine.idempotency import TokenIndex
 from ionq_async._engine.polling import Poller
 from ionq_async._engine.watch import Watch
@@ -173,3 +185,94 @@ def test_an_outcome_built_for_a_waiting_source_is_the_one_attrs_would_build() ->
         assert errored.error is error and errored.reason is None and errored.cost is None
     finally:
         loop.close()
+
+
+_ODD_ENDS: list[dict[str, Any]] = [
+    {},
+    {"failure": "it broke"},
+    {"failure": {"error": "legacy", "code": None}},
+    {"shots": "100"},
+    {"submitted_at": 0},
+    {"submitted_at": "not a time"},
+    {"noise": "ideal"},
+    {"metadata": []},
+    {"results": []},
+    {"started_at": "2026-01-02T03:04:06", "completed_at": 1767323047.5},
+]
+
+
+class _OddOps(FakeOps):
+    """FakeOps whose clones end with odd job bodies (one change of `_ODD_ENDS` each)."""
+
+    def __init__(self, t: FakeTime) -> None:
+        super().__init__(t, run_for=5.0)
+        self.changes: dict[str, dict[str, Any]] = {}
+
+    async def post_clone(self, job_id: str, body: Any, **kw: Any) -> JobCreated:
+        created = await super().post_clone(job_id, body, **kw)
+        self.changes[created.id] = _ODD_ENDS[len(self.changes) % len(_ODD_ENDS)]
+        return created
+
+    def raw(self, job_id: str) -> dict[str, Any]:
+        raw = {**super().raw(job_id), "submitted_at": "2026-01-02T03:04:05Z"}
+        return raw if raw["status"] == "started" else {**raw, **self.changes.get(job_id, {})}
+
+
+async def _odd_batch(keep_jobs: bool) -> list[tuple[Any, ...]]:
+    t = FakeTime()
+    ops = _OddOps(t)
+    ids = [ops.add() for _ in range(2 * len(_ODD_ENDS))]
+    ops.fail_next = ["CompilationError"] * 3
+    eng = _engines(t, ops)
+    options = RerunOptions(poll=STEADY, concurrency=4, idempotent=False, keep_jobs=keep_jobs)
+    report = await t.run(rerun_all(eng, ids, {}, options))
+    await eng.poller.close()
+    seen = []
+    for o in report.outcomes:
+        assert o.job_id is not None
+        try:
+            job = load_job(ops.raw(o.job_id))
+        except ResponseValidationError as exc:
+            assert (o.status, type(o.error), str(o.error)) == ("error", type(exc), str(exc))
+        else:
+            assert o.status == str(job.status) and o.error is None
+            assert (o.failure, o.submitted_at, o.started_at, o.completed_at) == (
+                job.failure,
+                job.submitted_at,
+                job.started_at,
+                job.completed_at,
+            )
+            assert o.job == (job if keep_jobs else None)
+        seen.append((o.status, str(o.error), o.failure, o.submitted_at, o.completed_at))
+    return seen
+
+
+async def test_an_outcome_read_from_the_final_state_is_the_one_its_job_gives() -> None:
+    """Without keep_jobs no Job is built; outcomes and errors stay those of the Job path."""
+    light = await _odd_batch(keep_jobs=False)
+    assert {s[0] for s in light} == {"completed", "failed", "error"}
+    assert light == await _odd_batch(keep_jobs=True)
+
+
+async def test_a_watch_taking_states_is_handed_the_state_unless_another_needs_the_job() -> None:
+    t = FakeTime()
+    ops = FakeOps(t, run_for=5.0)
+    poller = Poller(ops, retry=policy(t), clock=t.clock, sleep=t.sleep)
+    alone, shared = ops.add(ends_at=0.5), ops.add(ends_at=0.5)
+    handed: list[tuple[str, str]] = []
+
+    def on_state(w: Watch, state: JobState) -> None:
+        assert not w.future.done() and w.done
+        handed.append((w.job_id, state.status))
+
+    lone = poller.watch(alone, STEADY, None, on_state=on_state)
+    light = poller.watch(shared, STEADY, None, on_state=on_state)
+    statuses: list[Job] = []
+    waiter = poller.watch(shared, STEADY, statuses.append)
+    job = await t.run(waiter.future)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert handed == [(alone, "completed")], "the job another waiter needs is built as a Job"
+    assert light.future.result() is job and statuses == [job]
+    assert not lone.future.done() and poller.watched == 0
+    await poller.close()

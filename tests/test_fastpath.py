@@ -26,7 +26,7 @@ from ionq_async import (
     Settings,
 )
 from ionq_async._core import fastpath, loaders, serde
-from ionq_async._core.fastpath import read_job, read_job_created, slot_filler
+from ionq_async._core.fastpath import Ending, read_ending, read_job, read_job_created, slot_filler
 from ionq_async._core.serde import dump_request
 
 JOB_ID = "0198097d-3888-72ad-8c3c-1f1d0c9e8a77"
@@ -115,46 +115,46 @@ def test_the_usual_job_takes_the_fast_path() -> None:
     assert type(serde.load_job(usual).status) is JobStatus
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"status": "paused"},  # unknown status: kept as a string
-        {"status": 3},
-        {"status": None},
-        {"id": 5},
-        {"id": None},
-        {"name": 12},
-        {"shots": "100"},
-        {"shots": 1.5},
-        {"shots": True},
-        {"shots": []},
-        {"dry_run": "no"},
-        {"dry_run": None},
-        {"metadata": {"a": 1, "b": "x"}},
-        {"metadata": []},
-        {"metadata": None},
-        {"noise": {"model": "ideal", "seed": 2**40}},
-        {"noise": {"model": "ideal", "seed": True}},
-        {"noise": {"model": ""}},
-        {"noise": {"model": 3}},
-        {"noise": "ideal"},
-        {"failure": "it broke"},
-        {"failure": {"error": "legacy", "code": None}},
-        {"failure": 7},
-        {"child_job_ids": [1, 2]},
-        {"child_job_ids": "abc"},
-        {"child_job_ids": 3},
-        {"submitted_at": "2026-01-02"},
-        {"submitted_at": "not a time"},
-        {"submitted_at": 0},
-        {"submitted_at": True},
-        {"submitted_at": ["2026"]},
-        {"settings": None},
-        {"settings": []},
-        {"results": []},
-        {"results": None},
-    ],
-)
+ODD_CHANGES: list[dict[str, Any]] = [
+    {"status": "paused"},  # unknown status: kept as a string
+    {"status": 3},
+    {"status": None},
+    {"id": 5},
+    {"id": None},
+    {"name": 12},
+    {"shots": "100"},
+    {"shots": 1.5},
+    {"shots": True},
+    {"shots": []},
+    {"dry_run": "no"},
+    {"dry_run": None},
+    {"metadata": {"a": 1, "b": "x"}},
+    {"metadata": []},
+    {"metadata": None},
+    {"noise": {"model": "ideal", "seed": 2**40}},
+    {"noise": {"model": "ideal", "seed": True}},
+    {"noise": {"model": ""}},
+    {"noise": {"model": 3}},
+    {"noise": "ideal"},
+    {"failure": "it broke"},
+    {"failure": {"error": "legacy", "code": None}},
+    {"failure": 7},
+    {"child_job_ids": [1, 2]},
+    {"child_job_ids": "abc"},
+    {"child_job_ids": 3},
+    {"submitted_at": "2026-01-02"},
+    {"submitted_at": "not a time"},
+    {"submitted_at": 0},
+    {"submitted_at": True},
+    {"submitted_at": ["2026"]},
+    {"settings": None},
+    {"settings": []},
+    {"results": []},
+    {"results": None},
+]
+
+
+@pytest.mark.parametrize("change", ODD_CHANGES)
 def test_odd_job_fields_are_read_or_refused_as_cattrs_does(change: dict[str, Any]) -> None:
     _same(serde.load_job, _GENERATED_JOB, {**FULL_JOB, **change})
 
@@ -272,3 +272,32 @@ def test_the_slot_filler_calls_init_when_init_does_more_or_there_are_no_slots(
 )
 def test_a_clone_body_is_what_the_converter_makes(request_: CloneRequest) -> None:
     assert dump_request(request_) == serde._converter.unstructure(request_)
+
+
+def _generated_ending(data: Any) -> Ending:
+    job = _GENERATED_JOB(data)
+    return Ending(job.status, job.failure, job.submitted_at, job.started_at, job.completed_at)
+
+
+@pytest.mark.parametrize("change", [{}, *ODD_CHANGES])
+def test_the_ending_of_a_job_body_is_its_jobs_or_the_same_error(change: dict[str, Any]) -> None:
+    _same(serde.load_ending, _generated_ending, {**FULL_JOB, **change})
+
+
+@pytest.mark.parametrize("data", [None, [], "job", 3, {}, {"id": JOB_ID}])
+def test_the_ending_of_what_is_no_job_is_the_same_error(data: Any) -> None:
+    _same(serde.load_ending, _generated_ending, data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(FULL_JOB)), _VALUES))
+def test_any_job_bodys_ending_is_its_jobs(change: dict[str, Any]) -> None:
+    _same(serde.load_ending, _generated_ending, {**FULL_JOB, **change})
+
+
+def test_the_usual_job_ends_without_a_job_built() -> None:
+    usual = {k: v for k, v in FULL_JOB.items() if k != "completed_at"}
+    ending = read_ending(usual)
+    assert ending is not None and type(ending.status) is JobStatus
+    assert ending == serde.load_ending(usual)
+    assert loaders.JobState("failed", usual).ending() == ending

@@ -3,6 +3,7 @@ validation that rejects bad input before any request is sent."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -245,6 +246,32 @@ def test_check_job_id_rejects_non_strings(value: object) -> None:
 @pytest.mark.parametrize("value", [SRC, SRC.upper()])
 def test_check_job_id_accepts_canonical(value: str) -> None:
     assert check_job_id(value) == value
+
+
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_NEAR_ID_CHARS = st.sampled_from("0123456789abcdefABCDEFgG-_ \n\u0660\uff10\u00e9/")
+
+
+@given(
+    st.lists(_NEAR_ID_CHARS, min_size=34, max_size=38).map("".join)
+    | st.text()
+    | st.uuids()
+    .map(str)
+    .flatmap(
+        lambda u: st.integers(0, 35).flatmap(
+            lambda i: _NEAR_ID_CHARS.map(lambda c: u[:i] + c + u[i + 1 :])
+        )
+    )
+)
+def test_check_job_id_accepts_exactly_the_canonical_form(value: str) -> None:
+    """Every string in 8-4-4-4-12 form of ASCII hex digits, any case, and nothing else."""
+    if _CANONICAL_UUID.fullmatch(value):
+        assert check_job_id(value) == value
+    else:
+        with pytest.raises(ValueError, match="job_id must be a"):
+            check_job_id(value)
 
 
 # --- bad inputs through the client: nothing reaches a real local server -------------------

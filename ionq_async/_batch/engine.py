@@ -16,16 +16,21 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.loaders import JobState
+from .._core.loaders import Ending, JobState
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import (
     CloneOperations,
     TokenIndex,
     find_clone,
 )
-from .._engine.polling import DEFAULT_POLL, Poller
+from .._engine.polling import DEFAULT_POLL, Poller, Watch
 from .._models.jobs import Job, JobCost, JobStatus, check_job_id
-from ..errors import IonQError, JournalClosedError, SubmissionUnknownError
+from ..errors import (
+    IonQError,
+    JournalClosedError,
+    ResponseValidationError,
+    SubmissionUnknownError,
+)
 from .ends import JournaledEnds
 from .journal import Journal, JournalEntry
 from .leaving import CancelMany, Leaving, cancel_remote
@@ -229,7 +234,8 @@ class Rerun:
         job_id = token = None
         sent: datetime | None = None
         if run == 0:
-            check_job_id(source_id, "source_id")
+            if source is None:  # a source read ahead was checked before it was read
+                check_job_id(source_id, "source_id")
             entry = self.resume.get(source_id)
             if entry is not None:
                 done = journaled_end(entry)
@@ -278,7 +284,13 @@ class Rerun:
             return RerunOutcome(
                 source_id=source_id, job_id=job_id, status="submitted", attempts=attempt
             )
-        watch = self.poller.watch(job_id, self.poll, None, timeout=self.options.timeout)
+        watch = self.poller.watch(
+            job_id,
+            self.poll,
+            None,
+            timeout=self.options.timeout,
+            on_state=None if self.options.keep_jobs else self._on_state,
+        )
         self._waiting[watch.future] = Waiting(source_id, job_id, attempt, run, watch)
         watch.future.add_done_callback(self._on_waited)
         return None
@@ -302,7 +314,22 @@ class Rerun:
         if error is not None:
             self._settle(w.ended("error", error=error))
             return
-        job = future.result()
+        self._ended(w, future.result())
+
+    def _on_state(self, watch: Watch, state: JobState) -> None:
+        """The poller's terminal JobState for one awaited clone (its outcome needs no Job)."""
+        w = self._waiting.pop(watch.future, None)
+        if w is None:
+            return
+        try:
+            ending = state.ending()  # the job checked as a whole, as building it would
+        except ResponseValidationError as exc:
+            self._settle(w.ended("error", error=exc))
+            return
+        self._ended(w, ending)
+
+    def _ended(self, w: Waiting, job: Job | Ending) -> None:
+        """Settle the source of a clone that ended, or re-run it after a transient failure."""
         code = job.failure.code if job.failure else None
         again = job.status == JobStatus.FAILED and code in d.TRANSIENT_FAILURES
         if again and w.run < self.options.retry_failed:

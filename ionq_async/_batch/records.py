@@ -6,7 +6,7 @@ import sys
 
 from attrs import define, frozen
 
-from .._core.fastpath import slot_filler
+from .._core.fastpath import Ending, slot_filler
 from .._engine.polling import Watch
 from .._models.jobs import Job
 from .types import RerunOutcome
@@ -41,7 +41,7 @@ class Waiting:
         self,
         status: str,
         *,
-        job: Job | None = None,
+        job: Job | Ending | None = None,
         error: BaseException | None = None,
         keep: bool = False,
     ) -> RerunOutcome:
@@ -51,7 +51,7 @@ class Waiting:
             source_id=self.source_id,
             job_id=self.job_id,
             status=status,
-            job=job if keep else None,
+            job=job if keep and isinstance(job, Job) else None,
             error=error,
             attempts=self.attempt,
             reason=None,

@@ -10,13 +10,14 @@ stay cattrs').
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
-from .._models.jobs import Job, JobCreated
+from .._models.jobs import Failure, Job, JobCreated, JobStatus
 from .fields import (
     STATUSES,
     read_datetime,
@@ -26,7 +27,7 @@ from .fields import (
     read_string_tuple,
 )
 
-__all__ = ["read_job", "read_job_created", "slot_filler"]
+__all__ = ["Ending", "read_ending", "read_job", "read_job_created", "slot_filler"]
 
 T = TypeVar("T")
 
@@ -55,6 +56,16 @@ def slot_filler(cls: type[Any]) -> Callable[..., Any]:
     exec(compile("\n".join(lines), f"<slot filler {cls.__qualname__}>", "exec"), scope)
     fill: Callable[..., Any] = scope["fill"]
     return fill
+
+
+class Ending(NamedTuple):
+    """What a batch keeps of a finished job: the Job's status, failure and timestamps."""
+
+    status: JobStatus | str
+    failure: Failure | None
+    submitted_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
 
 
 _JOB_FIELDS = tuple(f.name for f in attrs.fields(Job))
@@ -93,6 +104,7 @@ _READ = tuple(
     )
 )
 _ID, _STATUS, _DRY_RUN, _RESULTS = (_AT[n] for n in ("id", "status", "dry_run", "results"))
+_ENDING = operator.itemgetter(*(_AT[n] for n in Ending._fields))
 _new_job = slot_filler(Job)
 UNREAD = sorted(
     set(_JOB_FIELDS)
@@ -104,7 +116,24 @@ UNREAD = sorted(
 
 
 def read_job(o: dict[str, Any]) -> Job | None:
-    """The usual Job answer read directly; None for anything the field hooks would convert.
+    """The usual Job answer read directly; None for anything the field hooks would convert."""
+    values = _job_values(o)
+    if values is None:
+        return None
+    job: Job = _new_job(*values)
+    return job
+
+
+def read_ending(o: dict[str, Any]) -> Ending | None:
+    """The Ending of the Job `read_job` would build (no Job built); None where it gives None."""
+    values = _job_values(o)
+    if values is None:
+        return None
+    return Ending._make(_ENDING(values))
+
+
+def _job_values(o: dict[str, Any]) -> list[Any] | None:
+    """A Job's field values in order, as `read_job` reads them; None when a hook would convert.
 
     Each value is what the field's hook returns for it: a `str | None` or `int | None`
     value that already has that type is kept; an absent field reads as None, which every
@@ -141,8 +170,7 @@ def read_job(o: dict[str, Any]) -> Job | None:
             values[i] = {}
     if type(values[_RESULTS]) is not dict:
         values[_RESULTS] = None
-    job: Job = _new_job(*values)
-    return job
+    return values
 
 
 _new_job_created = slot_filler(JobCreated)

@@ -12,11 +12,13 @@ from typing import Any, NamedTuple, TypeVar
 
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
 from .._models.api import Backend, Characterization, Session, Usage, Whoami
-from .._models.jobs import Job, JobCost, JobCreated
+from .._models.jobs import Job, JobCost
 from ..errors import ResponseValidationError
-from .serde import load_job, load_metadata, structure
+from .fastpath import Ending
+from .serde import load_ending, load_job, load_job_created, load_metadata, structure
 
 __all__ = [
+    "Ending",
     "JobState",
     "Page",
     "load_backend",
@@ -59,6 +61,10 @@ class JobState(NamedTuple):
     def job(self) -> Job:
         """The whole Job (parsed now)."""
         return load_job(self.raw)
+
+    def ending(self) -> Ending:
+        """What `job()` would give of its status, failure and times (or its error), no Job built."""
+        return load_ending(self.raw)
 
     def metadata(self) -> dict[str, str] | None:
         """The job's metadata (parsed now), None when it has none."""
@@ -225,7 +231,6 @@ def load_estimate(data: Any, _: object = None) -> CostEstimate:
     return structure(normalized, CostEstimate, what="cost estimate")
 
 
-load_job_created = loader(JobCreated)
 load_job_cost = loader(JobCost)
 load_whoami = loader(Whoami)
 load_usage = loader(Usage)

@@ -31,7 +31,7 @@ from .._models.jobs import (
     Settings,
 )
 from ..errors import ResponseValidationError
-from .fastpath import read_job, read_job_created
+from .fastpath import Ending, read_ending, read_job, read_job_created
 from .fields import (
     lenient_enum,
     read_date,
@@ -52,7 +52,9 @@ from .fields import (
 __all__ = [
     "dump_job",
     "dump_request",
+    "load_ending",
     "load_job",
+    "load_job_created",
     "load_metadata",
     "read_date",
     "read_datetime",
@@ -133,7 +135,8 @@ def _with_fast_path(
 
 _structure_job = _with_fast_path(Job, read_job)
 _converter.register_structure_hook(Job, _structure_job)
-_converter.register_structure_hook(JobCreated, _with_fast_path(JobCreated, read_job_created))
+_structure_job_created = _with_fast_path(JobCreated, read_job_created)
+_converter.register_structure_hook(JobCreated, _structure_job_created)
 
 
 def _omit_unset(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
@@ -232,6 +235,27 @@ def load_job(data: Any) -> Job:
         return _structure_job(data, Job)
     except _INVALID as exc:
         raise _invalid(exc, "Job") from exc
+
+
+def load_ending(data: Any) -> Ending:
+    """The Ending of the Job `load_job(data)` gives (or its error), without building the Job."""
+    if type(data) is dict:
+        try:
+            ending = read_ending(data)
+        except Exception:  # load_job says what is wrong
+            ending = None
+        if ending is not None:
+            return ending
+    job = load_job(data)
+    return Ending(job.status, job.failure, job.submitted_at, job.started_at, job.completed_at)
+
+
+def load_job_created(data: Any, _: object = None) -> JobCreated:
+    """The answer to a create, clone or move (the hook called without the converter's dispatch)."""
+    try:
+        return _structure_job_created(data, JobCreated)
+    except _INVALID as exc:
+        raise _invalid(exc, "JobCreated") from exc
 
 
 def load_metadata(value: Any) -> dict[str, str] | None:

@@ -35,7 +35,7 @@ from ..errors import (
 )
 from .poll_policy import DEFAULT_POLL, PollPolicy
 from .schedule import Schedule
-from .watch import OnStatus, Watch, resolve, resolve_after, unique
+from .watch import OnState, OnStatus, Watch, hand_over, resolve, resolve_after, unique
 
 __all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch", "unique"]
 
@@ -107,6 +107,7 @@ class Poller:
         on_status: OnStatus | None = None,
         *,
         timeout: float | None = None,
+        on_state: OnState | None = None,
     ) -> Watch:
         """Register interest in `job_id`; past `timeout` s its future raises WaitTimeoutError."""
         check_job_id(job_id)
@@ -122,6 +123,7 @@ class Poller:
             policy.initial,
             now + policy.spread(policy.initial),
         )
+        w.on_state = on_state
         self._by_job.setdefault(job_id, []).append(w)
         self._schedule.push(w)
         if timeout is not None:
@@ -311,11 +313,15 @@ class Poller:
             watches = self._by_job.get(job_id)
             if not watches:
                 continue
-            if not is_terminal(status) and all(
-                w.last is not None and w.last.status == status for w in watches
-            ):
+            ended = is_terminal(status)
+            if not ended and all(w.last is not None and w.last.status == status for w in watches):
                 for w in watches:
                     self._schedule.reschedule(w, now)
+                continue
+            taken = ended and watches[0].on_state is not None  # hand_over checks each watch
+            if taken and hand_over(watches, state, self._loop.call_soon):
+                del self._by_job[job_id]
+                self._schedule.ended(len(watches), live=len(self._by_job))
                 continue
             try:
                 job = state.job()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -32,7 +31,8 @@ __all__ = [
 
 INT32_MAX = 2**31 - 1
 _INT32 = (-(2**31), INT32_MAX)
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX_AS_0 = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
+_CANONICAL = b"00000000-0000-0000-0000-000000000000"
 MAX_SHOTS = 1_000_000
 """The most shots a job may ask for."""
 
@@ -65,7 +65,8 @@ def check_job_id(value: object, name: str = "job_id") -> str:
     """Return `value` if it is a UUID string in canonical 8-4-4-4-12 form, else raise."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a UUID string, not {type(value).__name__}")
-    if _UUID.fullmatch(value) is None:
+    # The 8-4-4-4-12 shape, each hex digit read as "0" (a regex match costs 1.5x as much).
+    if len(value) != 36 or not value.isascii() or value.encode().translate(_HEX_AS_0) != _CANONICAL:
         try:
             uuid.UUID(value)
         except ValueError:
