@@ -93,6 +93,7 @@ class Transport:
         self._headers = CIMultiDict(headers)
         self._json_headers = CIMultiDict(self._headers)
         self._json_headers["Content-Type"] = "application/json"
+        self._secret = _secret_of(self._headers.get("Authorization", ""))
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._max_connections = max_connections
         self._session = session
@@ -136,7 +137,12 @@ class Transport:
                 raise_for_status=False,
             ) as resp:
                 data = await resp.read()
-                return RawResponse(resp.status, resp.headers, data, resp.reason or "")
+                status = resp.status
+                # An error answer may echo the key ("invalid key sk-..."); its body becomes
+                # the error's message and body, which are logged and printed.
+                if status >= 300 and self._secret and self._secret in data:
+                    data = data.replace(self._secret, b"***")
+                return RawResponse(status, resp.headers, data, resp.reason or "")
         except (TimeoutError, aiohttp.ClientError) as exc:
             error = self._translate(exc, method, self.base_url + path)
             if not _carries_request(exc):
@@ -173,6 +179,11 @@ class Transport:
             session, self._session = self._session, None
             await session.close()
         await asyncio.sleep(0)
+
+
+def _secret_of(authorization: str) -> bytes:
+    """The credential in an `Authorization: <scheme> <credential>` value (b"" if none)."""
+    return authorization.partition(" ")[2].strip().encode()
 
 
 def _carries_request(error: BaseException) -> bool:
