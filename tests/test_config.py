@@ -205,3 +205,17 @@ def test_retry_policy_validation() -> None:
     ]:
         with pytest.raises(err, match=next(iter(kw))):
             RetryPolicy(**kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("no_env")
+@pytest.mark.parametrize("userinfo", ["user:hunter2@", "user@", ":hunter2@"])
+async def test_a_base_url_with_credentials_is_refused_before_any_request(
+    server: tuple[TestServer, list[dict[str, str]]], userinfo: str
+) -> None:
+    """aiohttp would refuse it on the first request, untyped; the password would show in repr."""
+    srv, seen = server
+    url = str(srv.make_url("/v0.4")).replace("://", f"://{userinfo}", 1)
+    with pytest.raises(ValueError, match="must not carry a user or password") as got:
+        AsyncIonQ(KEY, base_url=url)
+    assert "hunter2" not in str(got.value)
+    assert seen == []

@@ -47,6 +47,9 @@ def check_base_url(base_url: str) -> str:
     url = URL(base_url)
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if url.raw_user is not None or url.raw_password is not None:
+        # Not echoed: the URL holds a password. The API key is the only credential sent.
+        raise ValueError("base_url must not carry a user or password (user:password@host)")
     if url.scheme == "http" and not _is_loopback(url.host):
         raise ValueError(
             f"base_url {base_url!r} uses plain http: the API key would travel unencrypted; "
