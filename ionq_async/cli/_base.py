@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "make_client",
     "print_json",
     "read_sources",
+    "seconds",
 ]
 
 PROG = "ionq-async"
@@ -45,6 +47,17 @@ CLI_POLL = PollPolicy(initial=1.0, factor=1.5, max_interval=15.0)
 
 class UsageError(Exception):
     """Bad input: printed as one ``ionq-async: error: ...`` line, exit code 2."""
+
+
+def seconds(value: str) -> float:
+    """An argparse type: a finite number of seconds > 0 (`nan`, `inf`, `-1` are refused)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < number < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {value}")
+    return number
 
 
 def job_id(value: str, where: str = "") -> str:
