@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 from _cli import cli_env, finish, one_error_line, run_cli, start_cli, watch_keys
@@ -173,6 +174,18 @@ async def test_bad_input_is_one_line_exit_2(
     result = await run_cli(*(a.format(src=src) for a in args), fake=fake_ionq)
     assert result.code == 2, (result.out, result.err)
     assert message in one_error_line(result)
+    assert fake_ionq.clones_of(src) == []
+
+
+async def test_a_from_file_that_is_not_text_is_one_line_exit_2(
+    fake_ionq: FakeIonQ, tmp_path: Path
+) -> None:
+    src = _bell(fake_ionq)
+    listing = tmp_path / "ids.bin"
+    listing.write_bytes(src.encode() + b"\n\xff\xfe\x00binary\n")
+    result = await run_cli("rerun", "--from", str(listing), fake=fake_ionq)
+    assert result.code == 2, (result.out, result.err)
+    assert f"--from file {listing} is not UTF-8 text" in one_error_line(result)
     assert fake_ionq.clones_of(src) == []
 
 

@@ -94,6 +94,8 @@ def read_sources(ids: list[str], from_file: str | None) -> list[str]:
             raise UsageError(f"--from file not found: {from_file}") from None
         except OSError as exc:
             raise UsageError(f"cannot read --from file {from_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--from file {from_file} is not UTF-8 text (one id a line)") from None
         sources = _lines(text.splitlines(), from_file)
     elif stdin:
         sources = _lines(sys.stdin.read().splitlines(), "stdin")
