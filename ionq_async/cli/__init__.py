@@ -23,6 +23,7 @@ from ._base import (
     EXIT_USAGE,
     PROG,
     UsageError,
+    plain,
     seconds,
 )
 from ._resource_args import add_resource_commands
@@ -192,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: object) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{PROG}: error: {plain(message)}", file=sys.stderr, flush=True)
 
 
 def _require_rich() -> None:

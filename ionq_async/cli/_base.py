@@ -31,10 +31,14 @@ __all__ = [
     "describe_error",
     "job_ids",
     "make_client",
+    "plain",
     "print_json",
     "read_sources",
     "seconds",
 ]
+
+# C0 controls, DEL and C1 controls: ESC starts terminal sequences (clear screen, set title).
+_CONTROLS = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)])
 
 PROG = "ionq-async"
 EXIT_OK = 0
@@ -47,6 +51,11 @@ CLI_POLL = PollPolicy(initial=1.0, factor=1.5, max_interval=15.0)
 
 class UsageError(Exception):
     """Bad input: printed as one ``ionq-async: error: ...`` line, exit code 2."""
+
+
+def plain(value: object) -> str:
+    """`value` as text without control characters: what a server sent is shown, never run."""
+    return str(value).translate(_CONTROLS)
 
 
 def seconds(value: str) -> float:

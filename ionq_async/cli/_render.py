@@ -12,7 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ._base import describe_error
+from ._base import describe_error, plain
 
 if TYPE_CHECKING:
     from .._models.jobs import Failure, Job
@@ -72,8 +72,13 @@ _MAX_PROBLEMS = 8
 
 def status_text(status: object) -> Text:
     """A status word in its colour."""
-    word = str(status)
+    word = plain(status)
     return Text(word, style=STATUS_STYLES.get(word, "white"))
+
+
+def safe(value: object) -> Text:
+    """A server's text as a cell: its `[markup]` not read as rich markup, its controls removed."""
+    return value if isinstance(value, Text) else Text(plain(value))
 
 
 def _when(value: Any) -> str:
@@ -112,7 +117,7 @@ def job_table(job: Job) -> Table:
     rows += [(f"metadata.{key}", text) for key, text in (job.metadata or {}).items()]
     for name, value in rows:
         if value:
-            table.add_row(name, value)
+            table.add_row(safe(name), safe(value))
     return table
 
 
@@ -133,7 +138,7 @@ def jobs_table(jobs: Sequence[Job], *, title: str | None = None, width: int = 12
             row.append(job.backend or "")
         row.append(f"{job.shots:,}" if job.shots is not None else "")
         row.append(job.submitted_at.strftime("%m-%d %H:%M") if job.submitted_at else "")
-        table.add_row(*row)
+        table.add_row(*map(safe, row))
     return table
 
 
@@ -185,7 +190,7 @@ def problems(outcomes: Iterable[Outcomeish], *, limit: int = _MAX_PROBLEMS) -> T
             reason = "the job was canceled"
         elif getattr(o, "reason", None):
             reason = str(getattr(o, "reason", ""))
-        table.add_row(o.source_id, status_text(o.status), reason)
+        table.add_row(safe(o.source_id), status_text(o.status), safe(reason))
     if len(bad) > limit:
         table.caption = f"... and {len(bad) - limit:,} more (--out FILE writes every outcome)"
     return table
