@@ -79,3 +79,22 @@ async def test_a_server_error_message_is_printed_without_its_controls(
     result = await run_cli("get", "0198097d-3888-72ad-8c3c-1f1d0c9e8a78", env=env)
     assert result.code == 1
     assert ESC not in result.err and "no [2Jjob [b]x[/b]" in result.err, repr(result.err)
+
+
+@pytest.mark.parametrize("columns", ["80", "120", "200"])
+async def test_a_long_job_name_never_hides_the_other_columns(columns: str) -> None:
+    """A 300-character name took the whole width: status, shots and submitted vanished."""
+    job = {**_job(), "status": "completed", "name": "n" * 300, "shots": 1_000_000}
+
+    async def list_jobs(_: web.Request) -> web.Response:
+        return web.json_response({"jobs": [job], "next": None})
+
+    app = web.Application()
+    app.router.add_get("/v0.4/jobs", list_jobs)
+    async with TestServer(app, host="127.0.0.1") as srv:
+        env = cli_env(IONQ_API_KEY=KEY, IONQ_BASE_URL=str(srv.make_url("/v0.4")), COLUMNS=columns)
+        result = await run_cli("list", env=env)
+    assert result.code == 0, result.err
+    for text in ("status", "completed", "shots", "1,000,000", "submitted", "05-28 20:47", JOB):
+        assert text in result.out, (text, result.out)
+    assert all(len(line) <= int(columns) for line in result.out.splitlines())

@@ -121,24 +121,40 @@ def job_table(job: Job) -> Table:
     return table
 
 
+_NAME = 2
+"""The name's column in `jobs_table`."""
+
+
 def jobs_table(jobs: Sequence[Job], *, title: str | None = None, width: int = 120) -> Table:
     """Jobs one per row: id, status, name, backend, shots, submitted (fewer when narrow)."""
     wide = width >= 110
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_style="bold", pad_edge=False)
-    table.add_column("job id", no_wrap=True, min_width=36)
-    table.add_column("status", no_wrap=True, min_width=9)
-    table.add_column("name", overflow="ellipsis", no_wrap=True, ratio=1)
-    if wide:
-        table.add_column("backend", no_wrap=True)
-    table.add_column("shots", justify="right", no_wrap=True)
-    table.add_column("submitted", no_wrap=True)
+    rows: list[list[Text]] = []
     for job in jobs:
         row: list[str | Text] = [job.id, status_text(job.status), job.name or ""]
         if wide:
             row.append(job.backend or "")
         row.append(f"{job.shots:,}" if job.shots is not None else "")
         row.append(job.submitted_at.strftime("%m-%d %H:%M") if job.submitted_at else "")
-        table.add_row(*map(safe, row))
+        rows.append([safe(cell) for cell in row])
+    headers = ["job id", "status", "name", *(["backend"] if wide else []), "shots", "submitted"]
+    # A no_wrap cell is measured at its full length: a long name (the API sets no limit)
+    # would squeeze the other columns out of the table, so it gets what they leave.
+    fixed = [
+        max(len(header), 36 if i == 0 else 9 if i == 1 else 0, *(r[i].cell_len for r in rows))
+        for i, header in enumerate(headers)
+        if i != _NAME
+    ]
+    name_width = max(1, width - sum(fixed) - 3 * len(fixed) - 2)
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_style="bold", pad_edge=False)
+    table.add_column("job id", no_wrap=True, min_width=36)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("name", overflow="ellipsis", no_wrap=True, ratio=1, max_width=name_width)
+    if wide:
+        table.add_column("backend", no_wrap=True)
+    table.add_column("shots", justify="right", no_wrap=True)
+    table.add_column("submitted", no_wrap=True)
+    for cells in rows:
+        table.add_row(*cells)
     return table
 
 
