@@ -77,3 +77,36 @@ async def test_a_bad_rerun_option_raises_before_any_request(
             await client.jobs.rerun_all([src], **kw)
     assert len(fake_ionq.requests) == before
     assert fake_ionq.clones_of(src) == []
+
+
+@pytest.mark.parametrize(
+    ("kw", "kind", "message"),
+    [
+        ({"target": 5}, TypeError, "target must be a str or a list of str, not int"),
+        ({"target": ["simulator", None]}, TypeError, "target must be a str, not NoneType"),
+        ({"target": ["simulator", ""]}, ValueError, "target must not be empty"),
+        ({"session_id": ""}, ValueError, "session_id must not be empty"),
+        ({"session_id": 5}, TypeError, "session_id must be a str, not int"),
+        ({"submitter_id": " "}, ValueError, "submitter_id must not be empty"),
+    ],
+)
+async def test_a_bad_list_filter_raises_before_any_request(
+    fake_ionq: FakeIonQ, kw: dict[str, Any], kind: type[Exception], message: str
+) -> None:
+    """`target=5` was "can only join an iterable"; `session_id=""` was sent as `session_id=`."""
+    before = len(fake_ionq.requests)
+    async with fake_ionq.client() as client:
+        with pytest.raises(kind, match=message):
+            await client.jobs.list(**kw)
+    assert len(fake_ionq.requests) == before
+
+
+async def test_good_list_filters_are_sent(fake_ionq: FakeIonQ) -> None:
+    job = fake_ionq.add_job(backend="simulator").id
+    async with fake_ionq.client() as client:
+        page = await client.jobs.list(target=["simulator", "qpu.forte-1"], limit=10)
+        assert job in [j.id for j in page.jobs]
+        await client.jobs.list(target="simulator", submitter_id="someone")
+    sent = [dict(r.query) for r in fake_ionq.requests if r.path == "/v0.4/jobs"]
+    assert sent[-2]["target"] == "simulator,qpu.forte-1"
+    assert sent[-1] == {"target": "simulator", "submitter_id": "someone"}
