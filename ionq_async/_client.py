@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -56,16 +57,9 @@ class AsyncIonQ:
         listing_lag: float = d.NOT_FOUND_GRACE,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("IONQ_API_KEY")
-        if not key or not key.strip():
-            raise ValueError(
-                "no IonQ API key: pass api_key=... or set the IONQ_API_KEY environment variable"
-            )
-        if request_timeout <= 0:
-            raise ValueError(f"request_timeout must be > 0 seconds, got {request_timeout}")
+        key = _check_settings(key, request_timeout, max_connections, retry, retry_budget)
         if not listing_lag >= 0:
             raise ValueError(f"listing_lag must be >= 0 seconds, got {listing_lag}")
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         url = base_url or os.environ.get("IONQ_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = check_base_url(url)
         self.retry = retry if retry is not None else RetryPolicy()
@@ -73,7 +67,7 @@ class AsyncIonQ:
         self.retry_budget = retry_budget if retry_budget is not None else RetryBudget()
         self._transport = Transport(
             self.base_url,
-            {"Authorization": f"apiKey {key.strip()}", "User-Agent": user_agent()},
+            {"Authorization": f"apiKey {key}", "User-Agent": user_agent()},
             request_timeout=request_timeout,
             max_connections=max_connections,
             session=session,
@@ -155,3 +149,31 @@ class AsyncIonQ:
         """Send a call of a declared operation by method and path; its decoded JSON body."""
         op = api.find(method, path).reading(load_raw)
         return await self._http.send(api.Request(op, path, params, json_body, None), retry)
+
+
+def _check_settings(
+    key: object, request_timeout: object, max_connections: object, retry: object, budget: object
+) -> str:
+    """The API key, stripped, once it and the settings are checked (else they fail late)."""
+    if key is not None and not isinstance(key, str):
+        raise TypeError(f"api_key must be a str, not {type(key).__name__}")
+    if not key or not key.strip():
+        raise ValueError(
+            "no IonQ API key: pass api_key=... or set the IONQ_API_KEY environment variable"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in key.strip()):
+        # Not echoed: it is the key. aiohttp refused it only on the first request.
+        raise ValueError("the API key contains a control character (a newline, a tab...)")
+    if isinstance(request_timeout, bool) or not isinstance(request_timeout, int | float):
+        raise TypeError(f"request_timeout must be a number of seconds, not {request_timeout!r}")
+    if not 0 < request_timeout < math.inf:
+        raise ValueError(f"request_timeout must be > 0 seconds and finite, got {request_timeout}")
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+        raise TypeError(f"max_connections must be an int, not {max_connections!r}")
+    if max_connections < 1:
+        raise ValueError(f"max_connections must be >= 1, got {max_connections}")
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise TypeError(f"retry must be a RetryPolicy or None, not {type(retry).__name__}")
+    if budget is not None and not isinstance(budget, RetryBudget):
+        raise TypeError(f"retry_budget must be a RetryBudget or None, not {type(budget).__name__}")
+    return key.strip()

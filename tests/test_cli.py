@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 from _cli import cli_env, finish, one_error_line, run_cli, start_cli, watch_keys
@@ -154,6 +155,11 @@ async def test_cancel_one_and_many(fake_ionq: FakeIonQ) -> None:
         (("rerun",), "no source job ids"),
         (("rerun", "--from", "/no/such/file.txt"), "--from file not found: /no/such/file.txt"),
         (("rerun", "{src}", "--concurrency", "0"), "--concurrency must be at least 1"),
+        (("rerun", "{src}", "--timeout", "nan"), "seconds > 0, got nan"),
+        (("rerun", "{src}", "--timeout", "soon"), "not a number of seconds: 'soon'"),
+        (("wait", "{src}", "--timeout", "-1"), "seconds > 0, got -1"),
+        (("wait", "{src}", "--timeout", "inf"), "seconds > 0, got inf"),
+        (("clone", "{src}", "--wait", "--timeout", "nan"), "seconds > 0, got nan"),
         (("demo", "--jobs", "0"), "--jobs must be between 1"),
         (("emulator", "--fault-rate", "2"), "--fault-rate: 2 must be between 0 and 1"),
         (("emulator", "--burst", "3"), "--burst: needs --rate-limit"),
@@ -168,6 +174,18 @@ async def test_bad_input_is_one_line_exit_2(
     result = await run_cli(*(a.format(src=src) for a in args), fake=fake_ionq)
     assert result.code == 2, (result.out, result.err)
     assert message in one_error_line(result)
+    assert fake_ionq.clones_of(src) == []
+
+
+async def test_a_from_file_that_is_not_text_is_one_line_exit_2(
+    fake_ionq: FakeIonQ, tmp_path: Path
+) -> None:
+    src = _bell(fake_ionq)
+    listing = tmp_path / "ids.bin"
+    listing.write_bytes(src.encode() + b"\n\xff\xfe\x00binary\n")
+    result = await run_cli("rerun", "--from", str(listing), fake=fake_ionq)
+    assert result.code == 2, (result.out, result.err)
+    assert f"--from file {listing} is not UTF-8 text" in one_error_line(result)
     assert fake_ionq.clones_of(src) == []
 
 

@@ -205,3 +205,49 @@ def test_retry_policy_validation() -> None:
     ]:
         with pytest.raises(err, match=next(iter(kw))):
             RetryPolicy(**kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("no_env")
+@pytest.mark.parametrize("userinfo", ["user:hunter2@", "user@", ":hunter2@"])
+async def test_a_base_url_with_credentials_is_refused_before_any_request(
+    server: tuple[TestServer, list[dict[str, str]]], userinfo: str
+) -> None:
+    """aiohttp would refuse it on the first request, untyped; the password would show in repr."""
+    srv, seen = server
+    url = str(srv.make_url("/v0.4")).replace("://", f"://{userinfo}", 1)
+    with pytest.raises(ValueError, match="must not carry a user or password") as got:
+        AsyncIonQ(KEY, base_url=url)
+    assert "hunter2" not in str(got.value)
+    assert seen == []
+
+
+@pytest.mark.usefixtures("no_env")
+@pytest.mark.parametrize(
+    ("kw", "kind", "message"),
+    [
+        ({"api_key": "sk-abc\r\nX-Injected: 1"}, ValueError, "control character"),
+        ({"api_key": "sk-abc\tdef"}, ValueError, "control character"),
+        ({"api_key": 12345678}, TypeError, "api_key must be a str, not int"),
+        ({"request_timeout": float("nan")}, ValueError, "request_timeout must be > 0"),
+        ({"request_timeout": float("inf")}, ValueError, "request_timeout must be > 0"),
+        ({"request_timeout": "30"}, TypeError, "request_timeout must be a number"),
+        ({"max_connections": 1.5}, TypeError, "max_connections must be an int, not 1.5"),
+        ({"max_connections": "4"}, TypeError, "max_connections must be an int"),
+        ({"retry": 5}, TypeError, "retry must be a RetryPolicy or None, not int"),
+        ({"retry_budget": 5}, TypeError, "retry_budget must be a RetryBudget or None, not int"),
+    ],
+)
+async def test_bad_settings_are_refused_before_any_request(
+    server: tuple[TestServer, list[dict[str, str]]],
+    kw: dict[str, object],
+    kind: type[Exception],
+    message: str,
+) -> None:
+    """Each was taken, then failed on the first request untyped (OverflowError, aiohttp's
+    header-injection ValueError, AttributeError), or never (a nan timeout, 1.5 connections)."""
+    srv, seen = server
+    kw.setdefault("api_key", KEY)
+    with pytest.raises(kind, match=message) as got:
+        AsyncIonQ(base_url=str(srv.make_url("/v0.4")), **kw)  # type: ignore[arg-type]
+    assert "sk-abc" not in str(got.value)
+    assert seen == []

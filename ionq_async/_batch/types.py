@@ -164,6 +164,8 @@ def _flag(name: str) -> Callable[[Any, Any, Any], None]:
 
 
 def _timeout(_: Any, __: Any, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise TypeError(f"timeout must be a number of seconds or None, got {value!r}")
     if value is not None and not value > 0:
         raise ValueError(f"timeout must be > 0 seconds, got {value!r}")
 
@@ -192,6 +194,19 @@ def _session(_: Any, __: Any, value: Any) -> None:
     sid = value if isinstance(value, str) else getattr(value, "id", None)
     if not isinstance(sid, str) or not sid:
         raise TypeError(f"session must be a Session or a session id, got {value!r}")
+
+
+def _poll(_: Any, __: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, PollPolicy):
+        raise TypeError(f"poll must be a PollPolicy or None, got {value!r}")
+
+
+def _callable(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(_: Any, __: Any, value: Any) -> None:
+        if value is not None and not callable(value):
+            raise TypeError(f"{name} must be callable or None, got {value!r}")
+
+    return check
 
 
 def _bool(name: str) -> Callable[[Any, Any, Any], None]:
@@ -230,17 +245,21 @@ class RerunOptions:
     """
 
     concurrency: int = field(default=d.BATCH_CONCURRENCY, validator=_positive_int("concurrency", 1))
-    wait: bool = True
+    wait: bool = field(default=True, validator=_bool("wait"))
     keep_jobs: bool = field(default=False, validator=_flag("keep_jobs"))
-    poll: PollPolicy | None = None
+    poll: PollPolicy | None = field(default=None, validator=_poll)
     timeout: float | None = field(default=None, validator=_timeout)
     journal: Journal | str | os.PathLike[str] | None = None
-    idempotent: bool = True
+    idempotent: bool = field(default=True, validator=_bool("idempotent"))
     retry_failed: int = field(default=0, validator=_positive_int("retry_failed", 0))
-    on_progress: Callable[[RerunProgress], Any] | None = field(default=None, eq=False)
+    on_progress: Callable[[RerunProgress], Any] | None = field(
+        default=None, eq=False, validator=_callable("on_progress")
+    )
     max_cost: Money | float | None = field(default=None, validator=_max_cost)
     over_budget: Literal["refuse", "partial"] = field(default="refuse", validator=_over_budget)
-    allow_incomplete_estimate: bool = False
+    allow_incomplete_estimate: bool = field(
+        default=False, validator=_bool("allow_incomplete_estimate")
+    )
     session: Session | str | None = field(default=None, validator=_session)
     estimate: RerunEstimate | None = field(default=None, validator=_estimate, eq=False)
     cancel_on_exit: bool = field(default=False, validator=_bool("cancel_on_exit"))

@@ -70,6 +70,21 @@ def job_ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
     return ids
 
 
+def _text(name: str, value: object) -> str:
+    """`value` if it is a non-empty string (an empty filter would be sent as `name=`)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def _texts(name: str, values: object) -> list[object]:
+    if not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a str or a list of str, not {type(values).__name__}")
+    return list(values)
+
+
 def list_params(
     status: JobStatus | str | None,
     limit: int | None,
@@ -86,13 +101,14 @@ def list_params(
     if status is not None:
         params.append(("status", str(JobStatus(status))))
     if target is not None:
-        params.append(("target", target if isinstance(target, str) else ",".join(target)))
+        targets = [target] if isinstance(target, str) else _texts("target", target)
+        params.append(("target", ",".join(_text("target", t) for t in targets)))
     if session_id is not None:
-        params.append(("session_id", session_id))
+        params.append(("session_id", _text("session_id", session_id)))
     if parent_job_id is not None:
         params.append(("parent_job_id", check_job_id(parent_job_id, "parent_job_id")))
     if submitter_id is not None:
-        params.append(("submitter_id", submitter_id))
+        params.append(("submitter_id", _text("submitter_id", submitter_id)))
     if limit is not None:
         top = d.MAX_PAGE
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= top:

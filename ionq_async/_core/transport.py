@@ -47,6 +47,9 @@ def check_base_url(base_url: str) -> str:
     url = URL(base_url)
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if url.raw_user is not None or url.raw_password is not None:
+        # Not echoed: the URL holds a password. The API key is the only credential sent.
+        raise ValueError("base_url must not carry a user or password (user:password@host)")
     if url.scheme == "http" and not _is_loopback(url.host):
         raise ValueError(
             f"base_url {base_url!r} uses plain http: the API key would travel unencrypted; "
@@ -93,6 +96,7 @@ class Transport:
         self._headers = CIMultiDict(headers)
         self._json_headers = CIMultiDict(self._headers)
         self._json_headers["Content-Type"] = "application/json"
+        self._secret = _secret_of(self._headers.get("Authorization", ""))
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._max_connections = max_connections
         self._session = session
@@ -136,7 +140,12 @@ class Transport:
                 raise_for_status=False,
             ) as resp:
                 data = await resp.read()
-                return RawResponse(resp.status, resp.headers, data, resp.reason or "")
+                status = resp.status
+                # An error answer may echo the key ("invalid key sk-..."); its body becomes
+                # the error's message and body, which are logged and printed.
+                if status >= 300 and self._secret and self._secret in data:
+                    data = data.replace(self._secret, b"***")
+                return RawResponse(status, resp.headers, data, resp.reason or "")
         except (TimeoutError, aiohttp.ClientError) as exc:
             error = self._translate(exc, method, self.base_url + path)
             if not _carries_request(exc):
@@ -173,6 +182,11 @@ class Transport:
             session, self._session = self._session, None
             await session.close()
         await asyncio.sleep(0)
+
+
+def _secret_of(authorization: str) -> bytes:
+    """The credential in an `Authorization: <scheme> <credential>` value (b"" if none)."""
+    return authorization.partition(" ")[2].strip().encode()
 
 
 def _carries_request(error: BaseException) -> bool:

@@ -286,6 +286,8 @@ class Jobs:
         with the last job seen. `on_status(job)` is called on every status change. With
         `cancel_on_timeout`, a wait that times out or is cancelled also cancels the job.
         """
+        check_job_id(job_id)
+        _check_wait(timeout, poll, on_status)
         return await wait(
             self._poller,
             job_id,
@@ -313,6 +315,7 @@ class Jobs:
         iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
         """
         ids = unique(_ids(job_ids))
+        _check_wait(timeout, poll, on_status)
         return wait_many(
             self._poller,
             ids,
@@ -364,6 +367,19 @@ class Jobs:
             await self.cancel(job_id)
         except IonQError as exc:
             logger.warning("could not cancel job %s after its wait ended: %s", job_id, exc)
+
+
+def _check_wait(timeout: Any, poll: Any, on_status: Any) -> None:
+    """A wait's options checked before it starts (the poller would read them later, or never)."""
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if poll is not None and not isinstance(poll, PollPolicy):
+        raise TypeError(f"poll must be a PollPolicy or None, not {type(poll).__name__}")
+    if on_status is not None and not callable(on_status):
+        raise TypeError(f"on_status must be callable or None, not {type(on_status).__name__}")
 
 
 def _rerun_args(

@@ -16,7 +16,16 @@ from typing import Any, NoReturn
 
 from .._version import __version__
 from ..errors import IonQError
-from ._base import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError
+from ._base import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    UsageError,
+    plain,
+    seconds,
+)
 from ._resource_args import add_resource_commands
 from ._secrets import MASK, Redactor, redact_argv, redacted_output
 
@@ -84,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job_id", metavar="JOB_ID")
     _clone_options(p)
     p.add_argument("--wait", action="store_true", help="wait for the clone to finish")
-    p.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up after S s")
+    p.add_argument("--timeout", type=seconds, metavar="S", help="with --wait: give up after S s")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("get", "show one job")
@@ -105,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("wait", "wait for jobs to finish; print each as it does")
     p.add_argument("job_ids", nargs="+", metavar="JOB_ID")
-    p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+    p.add_argument("--timeout", type=seconds, metavar="S", help="give up after S seconds")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("cancel", "cancel jobs")
@@ -136,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="re-run a job that failed transiently up to N times (0)",
     )
-    batch.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
+    batch.add_argument("--timeout", type=seconds, metavar="S", help="stop waiting after S seconds")
     batch.add_argument("--no-wait", action="store_true", help="clone only; do not await")
     batch.add_argument("--json", action="store_true", help="print the report as JSON")
     spend = p.add_argument_group("spend and sessions")
@@ -184,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: object) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{PROG}: error: {plain(message)}", file=sys.stderr, flush=True)
 
 
 def _require_rich() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,9 +31,14 @@ __all__ = [
     "describe_error",
     "job_ids",
     "make_client",
+    "plain",
     "print_json",
     "read_sources",
+    "seconds",
 ]
+
+# C0 controls, DEL and C1 controls: ESC starts terminal sequences (clear screen, set title).
+_CONTROLS = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)])
 
 PROG = "ionq-async"
 EXIT_OK = 0
@@ -45,6 +51,22 @@ CLI_POLL = PollPolicy(initial=1.0, factor=1.5, max_interval=15.0)
 
 class UsageError(Exception):
     """Bad input: printed as one ``ionq-async: error: ...`` line, exit code 2."""
+
+
+def plain(value: object) -> str:
+    """`value` as text without control characters: what a server sent is shown, never run."""
+    return str(value).translate(_CONTROLS)
+
+
+def seconds(value: str) -> float:
+    """An argparse type: a finite number of seconds > 0 (`nan`, `inf`, `-1` are refused)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < number < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {value}")
+    return number
 
 
 def job_id(value: str, where: str = "") -> str:
@@ -81,6 +103,8 @@ def read_sources(ids: list[str], from_file: str | None) -> list[str]:
             raise UsageError(f"--from file not found: {from_file}") from None
         except OSError as exc:
             raise UsageError(f"cannot read --from file {from_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--from file {from_file} is not UTF-8 text (one id a line)") from None
         sources = _lines(text.splitlines(), from_file)
     elif stdin:
         sources = _lines(sys.stdin.read().splitlines(), "stdin")

@@ -19,6 +19,7 @@ from ._base import (
     job_id,
     job_ids,
     make_client,
+    plain,
     print_json,
 )
 from ._render import job_table, jobs_table, status_text
@@ -117,7 +118,7 @@ async def wait(args: argparse.Namespace) -> int:
                 done.append(job)
                 if not args.json:
                     failure = f"  {job.failure.code}: {job.failure.message}" if job.failure else ""
-                    out.print(status_text(job.status).append(f"  {job.id}{failure}"))
+                    out.print(status_text(job.status).append(plain(f"  {job.id}{failure}")))
     if args.json:
         print_json([dump_job(j) for j in done])
     return _exit_for(done)

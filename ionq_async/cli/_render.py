@@ -12,7 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ._base import describe_error
+from ._base import describe_error, plain
 
 if TYPE_CHECKING:
     from .._models.jobs import Failure, Job
@@ -72,8 +72,13 @@ _MAX_PROBLEMS = 8
 
 def status_text(status: object) -> Text:
     """A status word in its colour."""
-    word = str(status)
+    word = plain(status)
     return Text(word, style=STATUS_STYLES.get(word, "white"))
+
+
+def safe(value: object) -> Text:
+    """A server's text as a cell: its `[markup]` not read as rich markup, its controls removed."""
+    return value if isinstance(value, Text) else Text(plain(value))
 
 
 def _when(value: Any) -> str:
@@ -112,28 +117,44 @@ def job_table(job: Job) -> Table:
     rows += [(f"metadata.{key}", text) for key, text in (job.metadata or {}).items()]
     for name, value in rows:
         if value:
-            table.add_row(name, value)
+            table.add_row(safe(name), safe(value))
     return table
+
+
+_NAME = 2
+"""The name's column in `jobs_table`."""
 
 
 def jobs_table(jobs: Sequence[Job], *, title: str | None = None, width: int = 120) -> Table:
     """Jobs one per row: id, status, name, backend, shots, submitted (fewer when narrow)."""
     wide = width >= 110
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_style="bold", pad_edge=False)
-    table.add_column("job id", no_wrap=True, min_width=36)
-    table.add_column("status", no_wrap=True, min_width=9)
-    table.add_column("name", overflow="ellipsis", no_wrap=True, ratio=1)
-    if wide:
-        table.add_column("backend", no_wrap=True)
-    table.add_column("shots", justify="right", no_wrap=True)
-    table.add_column("submitted", no_wrap=True)
+    rows: list[list[Text]] = []
     for job in jobs:
         row: list[str | Text] = [job.id, status_text(job.status), job.name or ""]
         if wide:
             row.append(job.backend or "")
         row.append(f"{job.shots:,}" if job.shots is not None else "")
         row.append(job.submitted_at.strftime("%m-%d %H:%M") if job.submitted_at else "")
-        table.add_row(*row)
+        rows.append([safe(cell) for cell in row])
+    headers = ["job id", "status", "name", *(["backend"] if wide else []), "shots", "submitted"]
+    # A no_wrap cell is measured at its full length: a long name (the API sets no limit)
+    # would squeeze the other columns out of the table, so it gets what they leave.
+    fixed = [
+        max(len(header), 36 if i == 0 else 9 if i == 1 else 0, *(r[i].cell_len for r in rows))
+        for i, header in enumerate(headers)
+        if i != _NAME
+    ]
+    name_width = max(1, width - sum(fixed) - 3 * len(fixed) - 2)
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_style="bold", pad_edge=False)
+    table.add_column("job id", no_wrap=True, min_width=36)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("name", overflow="ellipsis", no_wrap=True, ratio=1, max_width=name_width)
+    if wide:
+        table.add_column("backend", no_wrap=True)
+    table.add_column("shots", justify="right", no_wrap=True)
+    table.add_column("submitted", no_wrap=True)
+    for cells in rows:
+        table.add_row(*cells)
     return table
 
 
@@ -185,7 +206,7 @@ def problems(outcomes: Iterable[Outcomeish], *, limit: int = _MAX_PROBLEMS) -> T
             reason = "the job was canceled"
         elif getattr(o, "reason", None):
             reason = str(getattr(o, "reason", ""))
-        table.add_row(o.source_id, status_text(o.status), reason)
+        table.add_row(safe(o.source_id), status_text(o.status), safe(reason))
     if len(bad) > limit:
         table.caption = f"... and {len(bad) - limit:,} more (--out FILE writes every outcome)"
     return table

@@ -11,6 +11,8 @@ from rich.text import Text
 
 from .._models.api import Backend, Session, SessionSettings, Whoami
 from .._models.results import CircuitResult, bitstring
+from ._base import plain
+from ._render import safe
 
 __all__ = [
     "Outcome",
@@ -41,7 +43,7 @@ Outcome = tuple[str, float, int | None]
 
 
 def _status(value: object) -> Text:
-    word = str(value)
+    word = plain(value)
     return Text(word, style=_STATUS_STYLES.get(word, "white"))
 
 
@@ -79,7 +81,9 @@ def backends_table(backends: Sequence[Backend]) -> Table:
         if b.degraded is False:
             degraded = "no"
         qubits = str(b.qubits) if b.qubits is not None else ""
-        table.add_row(b.name, _status(b.status), qubits, queue_time(b.average_queue_time), degraded)
+        table.add_row(
+            safe(b.name), _status(b.status), qubits, queue_time(b.average_queue_time), degraded
+        )
     return table
 
 
@@ -88,9 +92,9 @@ def whoami_table(me: Whoami) -> Table:
     table = Table(box=box.ROUNDED, show_header=False)
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("key name", Text(me.key_name, style="bold"))
-    table.add_row("key id", me.key_id)
-    table.add_row("project", me.project_id or "")
+    table.add_row("key name", Text(plain(me.key_name), style="bold"))
+    table.add_row("key id", safe(me.key_id))
+    table.add_row("project", safe(me.project_id or ""))
     return table
 
 
@@ -118,9 +122,9 @@ def sessions_table(sessions: Sequence[Session], *, title: str) -> Table:
     table.add_column("limits")
     for s in sessions:
         table.add_row(
-            s.id,
+            safe(s.id),
             _status(s.status),
-            s.backend or "",
+            safe(s.backend or ""),
             _when(s.created_at),
             _when(s.ended_at),
             limits_text(s.settings),
@@ -134,7 +138,7 @@ def session_table(session: Session) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     rows: list[tuple[str, str | Text]] = [
-        ("session", Text(session.id, style="bold")),
+        ("session", Text(plain(session.id), style="bold")),
         ("status", _status(session.status)),
         ("backend", session.backend or ""),
         ("limits", limits_text(session.settings)),
@@ -146,7 +150,7 @@ def session_table(session: Session) -> Table:
     ]
     for name, value in rows:
         if value:
-            table.add_row(name, value)
+            table.add_row(name, safe(value))
     return table
 
 
