@@ -14,6 +14,7 @@ __all__ = [
     "lenient_enum",
     "read_date",
     "read_datetime",
+    "read_described_datetime",
     "read_failure",
     "read_loose_dict",
     "read_metadata",
@@ -129,15 +130,29 @@ def read_optional_datetime(value: Any, _: Any) -> datetime | None:
     return None if value is None else read_datetime(value)
 
 
+def read_described_datetime(value: Any, _: Any) -> datetime | None:
+    """A field the spec types as a free string that describes a time: None if not a time.
+
+    `Backend.last_updated` and `Characterization.date` are plain strings in the spec; one
+    that is no ISO-8601 time or epoch must not make a whole listing unreadable.
+    """
+    try:
+        return read_optional_datetime(value, None)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def read_metadata(value: Any, _: Any) -> dict[str, str] | None:
-    """Job metadata: str -> str (values of other types are turned into strings)."""
+    """Job metadata: str -> str (values of other types turned into strings, nulls left out)."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise TypeError(f"metadata must be an object, got {value!r}")
     for v in value.values():
         if type(v) is not str:
-            return {str(k): v if type(v) is str else str(v) for k, v in value.items()}
+            return {
+                str(k): v if type(v) is str else str(v) for k, v in value.items() if v is not None
+            }
     return value
 
 

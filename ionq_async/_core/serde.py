@@ -12,7 +12,9 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._models.api import (
+    Backend,
     BackendStatus,
+    Characterization,
     Fidelity,
     SessionSettings,
     SessionStatus,
@@ -36,6 +38,7 @@ from .fields import (
     lenient_enum,
     read_date,
     read_datetime,
+    read_described_datetime,
     read_failure,
     read_loose_dict,
     read_metadata,
@@ -99,6 +102,18 @@ for _renamed in (Fidelity, Timing):
             two_qubit=override(rename="2q"),
         ),
     )
+_converter.register_structure_hook(
+    Backend,
+    make_dict_structure_fn(
+        Backend, _converter, last_updated=override(struct_hook=read_described_datetime)
+    ),
+)
+_converter.register_structure_hook(
+    Characterization,
+    make_dict_structure_fn(
+        Characterization, _converter, date=override(struct_hook=read_described_datetime)
+    ),
+)
 _converter.register_structure_hook(
     UsagePeriod,
     make_dict_structure_fn(UsagePeriod, _converter, from_date=override(rename="from")),
