@@ -81,6 +81,19 @@ async def test_wait_timeout_carries_last_job(fake: FakeIonQ) -> None:
     assert isinstance(info.value, TimeoutError)
 
 
+async def test_a_wait_shorter_than_the_first_poll_still_looks(fake: FakeIonQ) -> None:
+    done = fake.add_job(status="completed")
+    running = fake.add_job(durations=(5.0, 5.0, 5.0))
+    slow = PollPolicy(initial=1.0, jitter=0.0)
+    async with fake.client(rate_limit=None) as client:
+        job = await client.jobs.wait(done.id, poll=slow, timeout=0.2)
+        with pytest.raises(WaitTimeoutError) as info:
+            await client.jobs.wait(running.id, poll=slow, timeout=0.2)
+    assert job.status is JobStatus.COMPLETED
+    assert info.value.job is not None and info.value.job.status is JobStatus.SUBMITTED
+    assert len(_polls(fake)) == 2
+
+
 async def test_cancel_on_timeout_cancels_remote_job(fake: FakeIonQ) -> None:
     src = fake.add_job(durations=(5.0, 5.0, 5.0))
     async with fake.client(rate_limit=None) as client:

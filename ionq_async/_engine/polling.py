@@ -114,6 +114,9 @@ class Poller:
         now = self._clock()
         # Jitter moves each poll, not the schedule: compounded, it would spread a batch's
         # rounds wider than the coalescing window and split them into extra requests.
+        first = policy.spread(policy.initial)
+        if timeout is not None and timeout < first:
+            first = timeout / 2  # a wait shorter than the first interval still looks once
         w = Watch(
             job_id,
             policy,
@@ -121,7 +124,7 @@ class Poller:
             on_status,
             now,
             policy.initial,
-            now + policy.spread(policy.initial),
+            now + first,
         )
         w.on_state = on_state
         self._by_job.setdefault(job_id, []).append(w)
