@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -110,3 +111,26 @@ async def test_good_list_filters_are_sent(fake_ionq: FakeIonQ) -> None:
     sent = [dict(r.query) for r in fake_ionq.requests if r.path == "/v0.4/jobs"]
     assert sent[-2]["target"] == "simulator,qpu.forte-1"
     assert sent[-1] == {"target": "simulator", "submitter_id": "someone"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"initial": math.inf}, ValueError),
+        ({"max_interval": math.inf}, ValueError),
+        ({"initial": math.nan}, ValueError),
+        ({"initial": 0}, ValueError),
+        ({"factor": math.inf}, ValueError),
+        ({"factor": 0.5}, ValueError),
+        ({"jitter": 1.0}, ValueError),
+        ({"initial": "1"}, TypeError),
+        ({"factor": None}, TypeError),
+        ({"jitter": True}, TypeError),
+    ],
+)
+def test_a_bad_poll_policy_is_refused_with_its_field_named(
+    kwargs: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="|".join(kwargs)):
+        PollPolicy(**kwargs)
+    assert PollPolicy(initial=2, factor=1, max_interval=60, jitter=0).initial == 2

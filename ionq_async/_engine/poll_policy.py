@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from attrs import frozen
@@ -25,9 +26,16 @@ class PollPolicy:
     jitter: float = d.POLL_JITTER
 
     def __attrs_post_init__(self) -> None:
-        if not (self.initial > 0 and self.max_interval > 0):
-            raise ValueError("poll intervals must be > 0 seconds")
-        if not self.factor >= 1:
+        for name in ("initial", "factor", "max_interval", "jitter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"PollPolicy {name} must be a number, got {value!r}")
+        if not (0 < self.initial < math.inf and 0 < self.max_interval < math.inf):
+            raise ValueError(
+                "poll intervals must be finite numbers > 0 seconds, got "
+                f"initial={self.initial}, max_interval={self.max_interval}"
+            )
+        if not 1 <= self.factor < math.inf:
             raise ValueError(f"factor must be >= 1, got {self.factor}")
         if not 0 <= self.jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
