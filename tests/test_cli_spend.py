@@ -194,6 +194,27 @@ async def test_new_session_is_ended_after_the_run(fake_ionq: FakeIonQ) -> None:
     assert all(c.session_id == session_id and c.backend == QPU for c in clones)
 
 
+async def test_a_resume_with_nothing_left_opens_no_session(
+    fake_ionq: FakeIonQ, tmp_path: Path
+) -> None:
+    ids = [fake_ionq.add_job(status="completed").id for _ in range(3)]
+    journal = str(tmp_path / "run.db")
+    first = await run_cli("rerun", *ids, "--journal", journal, fake=fake_ionq)
+    assert first.code == 0, first.err
+    again = ("rerun", *ids, "--journal", journal, "--resume", "--new-session", QPU)
+    resumed = await run_cli(*again, fake=fake_ionq)
+    assert resumed.code == 0, resumed.err
+    assert "no session opened" in resumed.err
+    assert not fake_ionq.sessions.by_id
+    # One source left: the session is opened for it, and ended.
+    more = [*ids, fake_ionq.add_job(status="completed").id]
+    resumed = await run_cli(*again[:1], *more, *again[4:], fake=fake_ionq)
+    assert resumed.code == 0, resumed.err
+    session_id = the_session(fake_ionq)
+    assert ended_by_the_cli(fake_ionq, session_id)
+    assert [len(fake_ionq.clones_of(i)) for i in more] == [1, 1, 1, 1]
+
+
 async def test_new_session_is_ended_after_a_failed_run(fake_ionq: FakeIonQ) -> None:
     ids = [fake_ionq.add_job(status="completed").id for _ in range(3)]
     fake_ionq.fate_for = lambda job: "failed" if job.cloned_from else None

@@ -182,6 +182,19 @@ def _check_journal(args: argparse.Namespace) -> None:
         )
 
 
+async def _settled(args: argparse.Namespace, sources: Sequence[str]) -> bool:
+    """Whether the journal already settles every source (a resume would clone nothing)."""
+    from .._batch.journal import Journal
+    from .._batch.resume import journaled_end
+
+    async with Journal(args.journal) as journal:
+        entries = await journal.load()
+    return all(
+        (entry := entries.get(source_id)) is not None and journaled_end(entry) is not None
+        for source_id in sources
+    )
+
+
 async def rerun(args: argparse.Namespace) -> int:
     """``rerun (JOB_ID... | --from FILE | -) [clone options] [--concurrency N] ...``."""
     sources = read_sources(args.job_ids, args.from_file)
@@ -210,6 +223,9 @@ async def rerun(args: argparse.Namespace) -> int:
         client = make_client(args, max_connections=max(100, args.concurrency))
         async with client:
             plan = await plan_budget(client, args, sources, request, err)
+            if args.new_session is not None and args.resume and await _settled(args, sources):
+                err.print("every source is settled in the journal: no session opened")
+                args.new_session = None
             async with run_session(client, args, err, plan) as session:
                 report = await run_batch(
                     client,
