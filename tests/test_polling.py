@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -19,9 +20,10 @@ from ionq_async import (
     JobStatus,
     NotFoundError,
     PollPolicy,
+    RetryPolicy,
     WaitTimeoutError,
 )
-from ionq_async.testing import FakeIonQ
+from ionq_async.testing import FakeIonQ, Fault
 
 FAST = PollPolicy(initial=0.02, factor=1.5, max_interval=0.1, jitter=0.0)
 
@@ -92,6 +94,22 @@ async def test_a_wait_shorter_than_the_first_poll_still_looks(fake: FakeIonQ) ->
     assert job.status is JobStatus.COMPLETED
     assert info.value.job is not None and info.value.job.status is JobStatus.SUBMITTED
     assert len(_polls(fake)) == 2
+
+
+async def test_an_outage_is_said_once_and_its_end_too(
+    fake: FakeIonQ, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = fake.add_job(status="completed")
+    fake.faults.add("get_job", Fault.http(503), times=3)
+    caplog.set_level(logging.WARNING, logger="ionq_async")
+    async with fake.client(rate_limit=None, retry=RetryPolicy(max_attempts=1)) as client:
+        job = await client.jobs.wait(src.id, poll=FAST)
+    assert job.status is JobStatus.COMPLETED
+    said = [r.getMessage() for r in caplog.records if r.name == "ionq_async"]
+    assert len(said) == 2, said
+    assert said[0].startswith("polling failed (") and "503" in said[0]
+    assert said[1] == "polling works again"
+    assert [r.status for r in fake.requests] == [503, 503, 503, 200]
 
 
 async def test_cancel_on_timeout_cancels_remote_job(fake: FakeIonQ) -> None:

@@ -85,6 +85,8 @@ class Poller:
         self._gate = asyncio.Semaphore(d.CONCURRENT_CHUNKS)
         self._rounds: set[asyncio.Task[None]] = set()
         self._batched = True
+        self._outage = False
+        """Polls are failing (said once, as a warning, until one succeeds)."""
         self._background: set[asyncio.Task[Any]] = set()
         self._callbacks: set[asyncio.Task[Any]] = set()
         self.requests = 0
@@ -248,6 +250,7 @@ class Poller:
             except IonQError as exc:
                 self._failed(chunk, exc)
                 return
+            self._answered()
             if found is None:
                 logger.info("the server ignores `ids` on GET /jobs; polling one job each")
                 self._batched = False
@@ -264,10 +267,17 @@ class Poller:
             return None
         self.requests += 1
         try:
-            return await self._ops.get(job_id, retry=self._retry)
+            job = await self._ops.get(job_id, retry=self._retry)
         except IonQError as exc:
             self._failed([job_id], exc)
             return None
+        self._answered()
+        return job
+
+    def _answered(self) -> None:
+        if self._outage:
+            self._outage = False
+            logger.warning("polling works again")
 
     def _failed(self, job_ids: list[str], error: IonQError) -> None:
         """A poll failed after the retry policy: poll again later, or give the waiters the error.
@@ -292,6 +302,11 @@ class Poller:
             error, Kind.SAFE, self._retry
         )
         keep = outage and (self._budget is None or self._budget.try_spend(error))
+        if keep and not self._outage:
+            self._outage = True
+            logger.warning(
+                "polling failed (%s); polling on while the client's retry budget lasts", error
+            )
         later = now + after if after else None
         for job_id in job_ids:
             for w in list(self._by_job.get(job_id, ())):
