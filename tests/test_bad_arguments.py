@@ -134,3 +134,16 @@ def test_a_bad_poll_policy_is_refused_with_its_field_named(
     with pytest.raises(error, match="|".join(kwargs)):
         PollPolicy(**kwargs)
     assert PollPolicy(initial=2, factor=1, max_interval=60, jitter=0).initial == 2
+
+
+@pytest.mark.parametrize("kw", [{"backend": ""}, {"backend": "  "}, {"session_id": ""}])
+async def test_a_blank_clone_field_raises_before_any_request(
+    fake_ionq: FakeIonQ, kw: dict[str, Any]
+) -> None:
+    source = fake_ionq.add_job(status="completed")
+    before = len(fake_ionq.requests)
+    async with fake_ionq.client() as client:
+        with pytest.raises(ValueError, match="must not be blank: leave it unset"):
+            await client.jobs.clone(source.id, **kw)
+    assert len(fake_ionq.requests) == before
+    assert fake_ionq.clones_of(source.id) == []

@@ -186,8 +186,14 @@ class CloneRequest:
         _optional("name", self.name, str)
         if self.shots is not None:
             _strict_int("shots", self.shots, 1, MAX_SHOTS)
-        _optional("backend", self.backend, str)
-        _optional("session_id", self.session_id, str)
+        for field_name in ("backend", "session_id"):
+            value = getattr(self, field_name)
+            _optional(field_name, value, str)
+            if value is not None and not value.strip():
+                raise ValueError(
+                    f"{field_name} must not be blank: leave it unset (None) to inherit "
+                    "the source job's"
+                )
         _optional("settings", self.settings, Settings)
         _optional("dry_run", self.dry_run, bool)
         _optional("noise", self.noise, Noise)
