@@ -14,8 +14,6 @@ Polls run on their own tasks, so a slow poll never delays a deadline.
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,6 +31,7 @@ from ..errors import (
     ServerError,
     WaitTimeoutError,
 )
+from .callbacks import StatusCallbacks
 from .poll_policy import DEFAULT_POLL, PollPolicy
 from .schedule import Schedule
 from .watch import OnState, OnStatus, Watch, hand_over, resolve, resolve_after, unique
@@ -88,7 +87,7 @@ class Poller:
         self._outage = False
         """Polls are failing (said once, as a warning, until one succeeds)."""
         self._background: set[asyncio.Task[Any]] = set()
-        self._callbacks: set[asyncio.Task[Any]] = set()
+        self._callbacks = StatusCallbacks(self._callback_failed)
         self.requests = 0
         self.job_polls = 0
 
@@ -172,8 +171,8 @@ class Poller:
         for task in list(self._rounds):
             task.cancel()
         await asyncio.gather(*self._rounds, return_exceptions=True)
-        for task in list(self._callbacks):
-            task.cancel()
+        for callback in self._callbacks:
+            callback.cancel()
         for watches in list(self._by_job.values()):
             for w in watches:
                 if not w.future.done():
@@ -366,37 +365,13 @@ class Poller:
             changed = w.last is None or w.last.status != job.status
             w.last = job
             if changed and w.on_status is not None:
-                self._call(w, job)
+                self._callbacks.call(w, job)
                 if w.done:
                     continue
             if job.is_terminal:
                 self._finish(w, job=job)
             else:
                 self._schedule.reschedule(w, now)
-
-    def _call(self, w: Watch, job: Job) -> None:
-        """Run `w.on_status(job)`; an awaitable result runs on its own task.
-
-        On its own task, a callback that awaits (even another wait) never stalls the
-        poller. A callback that raises is logged and ends its own waiter with the error.
-        """
-        try:
-            result = w.on_status(job) if w.on_status is not None else None
-        except Exception as exc:
-            self._callback_failed(w, exc)
-            return
-        if inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
-            self._callbacks.add(task)
-            task.add_done_callback(functools.partial(self._callback_done, w))
-            if w.callbacks is None:
-                w.callbacks = []
-            w.callbacks.append(task)
-
-    def _callback_done(self, w: Watch, task: asyncio.Future[Any]) -> None:
-        self._callbacks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self._callback_failed(w, task.exception())
 
     def _callback_failed(self, w: Watch, error: BaseException | None) -> None:
         logger.error("on_status raised for job %s", w.job_id, exc_info=error)
