@@ -70,7 +70,7 @@ def _generated(cls: type[Any]) -> Any:
         try:
             return fn(data, cls)
         except serde._INVALID as exc:
-            raise serde._invalid(exc, cls.__name__) from exc
+            raise serde._invalid(exc, cls.__name__, data) from exc
 
     return load
 

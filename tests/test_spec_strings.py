@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from ionq_async import AsyncIonQ
+from ionq_async import AsyncIonQ, ResponseValidationError, RetryPolicy
 from ionq_async._core import serde
 from ionq_async._models.api import Characterization
 
@@ -49,8 +49,8 @@ async def server() -> AsyncIterator[TestServer]:
         yield srv
 
 
-def _client(server: TestServer) -> AsyncIonQ:
-    return AsyncIonQ(KEY, base_url=str(server.make_url("/v0.4")), rate_limit=None)
+def _client(server: TestServer, **kwargs: Any) -> AsyncIonQ:
+    return AsyncIonQ(KEY, base_url=str(server.make_url("/v0.4")), rate_limit=None, **kwargs)
 
 
 async def test_a_free_form_last_updated_does_not_break_the_listing(server: TestServer) -> None:
@@ -78,3 +78,19 @@ async def test_a_null_metadata_value_is_left_out_not_read_as_none(server: TestSe
     async with _client(server) as client:
         job = await client.jobs.get(JOB)
     assert job.metadata == {"run": "7", "shots": "100"}
+
+
+@pytest.mark.parametrize("body", [b"", b"null"])
+async def test_an_empty_answer_says_so(body: bytes) -> None:
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v0.4/jobs/{id}", empty)
+    app.router.add_get("/v0.4/backends", empty)
+    once = RetryPolicy(max_attempts=1)  # a wrong answer to a GET is retried
+    async with TestServer(app, host="127.0.0.1") as server, _client(server, retry=once) as client:
+        with pytest.raises(ResponseValidationError, match="the body is empty or null, not a Job"):
+            await client.jobs.get(JOB)
+        with pytest.raises(ResponseValidationError, match="backend list in response: not an"):
+            await client.backends.list()

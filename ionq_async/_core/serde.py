@@ -226,7 +226,11 @@ def dump_request(request: CloneRequest) -> dict[str, Any]:
 _INVALID = (cattrs.BaseValidationError, TypeError, ValueError, KeyError)
 
 
-def _invalid(exc: Exception, what: str) -> ResponseValidationError:
+def _invalid(exc: Exception, what: str, data: Any) -> ResponseValidationError:
+    if data is None:
+        return ResponseValidationError(
+            f"unexpected {what} in response: the body is empty or null, not a {what}"
+        )
     if isinstance(exc, cattrs.BaseValidationError):
         reason = "; ".join(cattrs.transform_error(exc))
     else:
@@ -240,7 +244,7 @@ def structure(data: Any, cls: type[T], *, what: str | None = None) -> T:
         result: T = _converter.structure(data, cls)
         return result
     except _INVALID as exc:
-        raise _invalid(exc, what or cls.__name__) from exc
+        raise _invalid(exc, what or cls.__name__, data) from exc
 
 
 def load_job(data: Any) -> Job:
@@ -249,7 +253,7 @@ def load_job(data: Any) -> Job:
         # The converter's hook for Job, called without its dispatch (the hottest loader).
         return _structure_job(data, Job)
     except _INVALID as exc:
-        raise _invalid(exc, "Job") from exc
+        raise _invalid(exc, "Job", data) from exc
 
 
 def load_ending(data: Any) -> Ending:
@@ -270,7 +274,7 @@ def load_job_created(data: Any, _: object = None) -> JobCreated:
     try:
         return _structure_job_created(data, JobCreated)
     except _INVALID as exc:
-        raise _invalid(exc, "JobCreated") from exc
+        raise _invalid(exc, "JobCreated", data) from exc
 
 
 def load_metadata(value: Any) -> dict[str, str] | None:
