@@ -35,6 +35,16 @@ def limiter(t: FakeTime, setting: float | str | None = "adaptive") -> RateLimite
     return RateLimiter(setting, clock=t.clock, sleep=t.sleep)  # type: ignore[arg-type]
 
 
+async def admitted(lim: RateLimiter, t: FakeTime, n: int, every: float = 0.01) -> list[float]:
+    """`n` requests started and admitted, `every` seconds apart; when each was sent."""
+    sent = []
+    for _ in range(n):
+        sent.append(await lim.acquire())
+        lim.on_admitted()
+        t.now += every
+    return sent
+
+
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan")])
 def test_rejects_non_positive_rates(bad: float) -> None:
     with pytest.raises(ValueError):
@@ -95,21 +105,13 @@ async def test_adaptive_is_free_until_the_first_429(t: FakeTime) -> None:
 async def test_adaptive_decrease_follows_the_admitted_rate(t: FakeTime) -> None:
     lim = limiter(t)
     # 200 requests admitted over 2 s, then a 429: pace at 0.9 x 100/s.
-    for _ in range(200):
-        sent = await lim.acquire()
-        lim.on_admitted()
-        t.now += 0.01
-    lim.on_rate_limited(None, sent)
+    lim.on_rate_limited(None, (await admitted(lim, t, 200))[-1])
     assert lim.rate == pytest.approx(90.0, rel=0.02)
 
 
 async def test_one_decrease_per_congestion_event(t: FakeTime) -> None:
     lim = limiter(t)
-    sent = []
-    for _ in range(200):
-        sent.append(await lim.acquire())
-        lim.on_admitted()
-        t.now += 0.01
+    sent = await admitted(lim, t, 200)
     lim.on_rate_limited(None, sent[-1])
     first = lim.rate
     assert first is not None and first == pytest.approx(90.0, rel=0.02)
@@ -125,11 +127,7 @@ async def test_one_decrease_per_congestion_event(t: FakeTime) -> None:
 
 async def test_additive_increase_without_429s(t: FakeTime) -> None:
     lim = limiter(t)
-    for _ in range(100):
-        sent = await lim.acquire()
-        lim.on_admitted()
-        t.now += 0.01
-    lim.on_rate_limited(None, sent)
+    lim.on_rate_limited(None, (await admitted(lim, t, 100))[-1])
     low = lim.rate
     assert low is not None
     t.now += 10.0
@@ -168,31 +166,21 @@ async def test_a_429_with_nothing_admitted_pauses_without_collapsing_the_rate(t:
 
 async def test_a_429_in_the_first_second_measures_the_time_so_far(t: FakeTime) -> None:
     lim = limiter(t)
-    for _ in range(3):  # three answers within 15 ms: 200/s, not 30/s over a longer floor
-        sent = await lim.acquire()
-        lim.on_admitted()
-        t.now += 0.005
-    lim.on_rate_limited(1.0, sent)
+    # Three answers within 15 ms: 200/s, not 30/s over a longer floor.
+    lim.on_rate_limited(1.0, (await admitted(lim, t, 3, every=0.005))[-1])
     assert lim.rate == pytest.approx(0.9 * 200, rel=0.01)
 
 
 async def test_a_429_after_a_quiet_spell_keeps_the_learned_rate(t: FakeTime) -> None:
     lim = limiter(t)
-    for _ in range(200):
-        sent = await lim.acquire()
-        lim.on_admitted()
-        t.now += 0.01
-    lim.on_rate_limited(None, sent)
+    lim.on_rate_limited(None, (await admitted(lim, t, 200))[-1])
     learned = lim.rate
     assert learned == pytest.approx(90.0, rel=0.02)
     t.now += 600.0  # nothing sent for ten minutes, then a 429
     lim.on_rate_limited(None, await lim.acquire())
     assert lim.rate is not None and lim.rate >= learned
     # Once requests are admitted again, a 429 decreases from what the server admits.
-    for _ in range(100):
-        sent = await lim.acquire()
-        lim.on_admitted()
-    lim.on_rate_limited(None, sent)
+    lim.on_rate_limited(None, (await admitted(lim, t, 100, every=0.0))[-1])
     assert lim.rate == pytest.approx(90.0, rel=0.02)  # 0.9 x 100 admitted in the last second
 
 
