@@ -9,6 +9,7 @@ from contextlib import aclosing
 from pathlib import Path
 
 import pytest
+from _sweep import Schedule
 
 from ionq_async import (
     CloneRequest,
@@ -179,6 +180,13 @@ async def test_journal_resume_finishes_without_duplicates(fake: FakeIonQ, tmp_pa
     sources = [fake.add_job(durations=(0.05, 0.05, 0.2)) for _ in range(40)]
     ids = [s.id for s in sources]
     path = tmp_path / "run.sqlite"
+    fake.durations = (0.05, 0.05, 0.2)
+
+    def slower(index: int) -> None:  # clones after the first few run long: the batch is left
+        if index == 12:
+            fake.durations = (0.5, 0.5, 1.0)
+
+    fake.faults = Schedule(on_request=slower)
     async with fake.client(rate_limit=None) as client:
         seen = 0
         async with aclosing(client.jobs.rerun(ids, journal=path, poll=POLL, concurrency=8)) as it:

@@ -344,10 +344,17 @@ async def test_without_tokens_the_intent_row_is_committed_before_its_post_too(
 
 
 async def test_a_commit_with_an_intent_is_fsynced(tmp_path: Path) -> None:
-    """WAL with synchronous=FULL fsyncs a commit; NORMAL can lose it on a power cut."""
+    """WAL with synchronous=FULL fsyncs a commit; NORMAL can lose it on a power cut.
+
+    Intents commit in the journal's thread (FULL); clone ids and ends in the loop, on a
+    second connection (NORMAL), which never checkpoints.
+    """
     async with Journal(tmp_path / "j.sqlite") as journal:
-        db = journal._require()
+        db, here = journal._require(), journal._here
+        assert here is not None
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert here.execute("PRAGMA synchronous").fetchone() == (1,)
+        assert here.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
         levels = []
         for write in (
             journal.intent("a", "token-a", 1),
@@ -357,7 +364,10 @@ async def test_a_commit_with_an_intent_is_fsynced(tmp_path: Path) -> None:
         ):
             await write
             levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
-    assert levels == [2, 1, 1, 2], "FULL (2) for intents, NORMAL (1) for the rest"
+        entries = await journal.load()
+    assert levels == [2, 2, 2, 2], "the thread's connection stays FULL for intents"
+    assert entries["a"].job_id == "job-a" and entries["a"].status == "completed"
+    assert entries["b"].token is None and entries["b"].status is None
 
 
 @pytest.mark.parametrize("steps", [1, 2, 3, 4])

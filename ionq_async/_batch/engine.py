@@ -31,6 +31,7 @@ from ..errors import (
     ResponseValidationError,
     SubmissionUnknownError,
 )
+from .ahead import IntentsAhead
 from .ends import JournaledEnds
 from .journal import Journal, JournalEntry
 from .leaving import CancelMany, Leaving, cancel_remote
@@ -40,6 +41,7 @@ from .resume import (
     ambiguous,
     journaled_end,
     sent_at,
+    sent_by,
     session_refusal,
     skipped,
     untokened,
@@ -117,6 +119,7 @@ class Rerun:
         self._waiting: dict[asyncio.Future[Job], Waiting] = {}
         self._on_waited = self._waited
         self._leaving = Leaving()
+        self._ahead: IntentsAhead | None = None
         self._sender = Sender(
             ops,
             body,
@@ -164,7 +167,10 @@ class Rerun:
         self._all_done = loop.create_future()
         needs_source = self.options.idempotent and "metadata" not in self.body
         read = functools.partial(read_known, self.ops, self.retry, self.resume)
-        sources = Sources(iter(ids), read if needs_source else None)
+        if self.journal is not None and self.options.idempotent and self.guard is None:
+            self._ahead = IntentsAhead(self.journal, self.resume)
+        ahead = None if self._ahead is None else self._ahead.write
+        sources = Sources(iter(ids), read if needs_source else None, ahead)
         workers = [
             loop.create_task(self._worker(sources))
             for _ in range(min(self.options.concurrency, len(ids)))
@@ -187,6 +193,8 @@ class Rerun:
             sources.close()
             self._wake.set()
             left = await self._leaving.leave(workers, self._stop_waiting)
+            if self._ahead is not None:
+                self._ahead.forget()
             if left and self.options.cancel_on_exit:
                 await cancel_remote(self.cancel, left)
 
@@ -245,7 +253,8 @@ class Rerun:
                 if job_id is None and entry.token is not None and entry.status != "skipped":
                     sent = sent_at(entry)
                     try:
-                        found = await find_clone(self.index, entry.token, sent, source_id)
+                        latest = sent_by(entry, self.index.now())
+                        found = await find_clone(self.index, entry.token, sent, source_id, latest)
                     except SubmissionUnknownError as exc:
                         return ambiguous(source_id, exc, attempt)
                     job_id = None if found is None else found.id
@@ -260,6 +269,8 @@ class Rerun:
                 return skipped(source_id, reason, attempt)
             if token is None:
                 attempt += 1
+                if self._ahead is not None and run == 0:
+                    token = self._ahead.take(source_id)
             price = None if self.guard is None else self.guard.estimate_of(source_id)
             try:
                 job_id = await self._sender.clone(source_id, source, attempt, token, sent, price)

@@ -2,10 +2,12 @@
 
 The intent (with its client token) is committed before a clone is sent, and the job id as
 soon as it is known, so a run killed at any point can be resumed without cloning a source
-twice. SQLite runs in the journal's own thread, off the event loop; writes queued in one
-turn of the loop, or while a commit runs, share the next transaction (group commit), and
-the thread wakes the loop once per commit. Only an intent's writer waits for its commit;
-clone ids and ends are queued without a future (an end's callback runs once committed).
+twice. SQLite runs in the journal's own thread, off the event loop; queued writes share
+one transaction (group commit), and the thread wakes the loop once per commit. A write
+someone waits for (an intent, an end whose outcome is emitted once committed) is handed
+over at the end of its turn of the loop; a clone's id, which nobody waits for, within
+`PACE` seconds (it shares the next commit). A batch with tokens writes the intents of a
+chunk of sources ahead, in one commit, so that its POSTs wait for no commit.
 WAL: a commit holding an intent runs with synchronous=FULL (fsynced before its writers are
 answered), so an intent row is on disk, across a power cut, before its POST is sent, and
 one fsync covers every intent of a group commit and every commit before it. Other commits
@@ -21,96 +23,30 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 import logging
-import operator
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from attrs import frozen
+from typing import Any
 
 from ..errors import JournalClosedError
+from . import journal_sql as sql
+from .journal_sql import End, JournalEntry
 from .worker import Worker
 
 __all__ = ["End", "Journal", "JournalClosedError", "JournalEntry", "Then"]
 
 logger = logging.getLogger("ionq_async")
 
+PACE = 0.05
+"""Seconds a write nobody waits for (a clone's id) may wait to share a commit."""
+
 Then = Callable[[BaseException | None], None]
 """Called in the loop once a write is committed (with None) or could not be (with why)."""
 _Write = tuple[str, tuple[Any, ...], "asyncio.Future[None] | Then | None"]
 """A queued write: its SQL, its parameters, and who is answered (None: nobody; logged if lost)."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rerun (
-    source_id TEXT PRIMARY KEY,
-    token     TEXT,
-    job_id    TEXT,
-    status    TEXT,
-    attempt   INTEGER NOT NULL DEFAULT 0,
-    error     TEXT,
-    updated   REAL NOT NULL,
-    sent      REAL,
-    estimate  REAL,
-    cost      REAL
-)
-"""
-_CAMPAIGN = "CREATE TABLE IF NOT EXISTS campaign (key TEXT PRIMARY KEY, value REAL NOT NULL)"
-_COLUMNS = {"sent": "REAL", "estimate": "REAL", "cost": "REAL"}
-_INTENT = (
-    "INSERT INTO rerun (source_id, token, job_id, status, attempt, updated, sent, estimate)"
-    " VALUES (?, ?, NULL, NULL, ?, ?, ?, ?)"
-    " ON CONFLICT(source_id) DO UPDATE SET token = excluded.token, job_id = NULL,"
-    " status = NULL, attempt = excluded.attempt, error = NULL, updated = excluded.updated,"
-    " sent = coalesce(CASE WHEN excluded.token = token THEN sent END, excluded.sent),"
-    " estimate = excluded.estimate, cost = NULL"
-)
-_CLONED = "UPDATE rerun SET job_id = ?, updated = ? WHERE source_id = ?"
-_FINISHED = (
-    "INSERT INTO rerun (source_id, status, job_id, error, cost, updated) VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT(source_id) DO UPDATE SET job_id = coalesce(excluded.job_id, job_id),"
-    " status = excluded.status, error = excluded.error, updated = excluded.updated,"
-    " cost = coalesce(excluded.cost, cost)"
-)
-_PRICED = "UPDATE rerun SET estimate = coalesce(estimate, ?), cost = ? WHERE source_id = ?"
-_RATIO = (
-    "INSERT INTO campaign (key, value) VALUES ('cost_ratio', ?)"
-    " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)"
-)
-
-
-@frozen(kw_only=True)
-class JournalEntry:
-    """What the journal knows of one source job."""
-
-    source_id: str
-    token: str | None = None
-    job_id: str | None = None
-    status: str | None = None
-    attempt: int = 0
-    error: str | None = None
-    updated: float = 0.0
-    sent: float | None = None
-    """When the first clone with `token` was about to be sent (epoch seconds)."""
-    estimate: float | None = None
-    """IonQ's estimate of the source's clone, recorded with its intent (under a budget)."""
-    cost: float | None = None
-    """The actual cost of the source's clone, once known."""
-
-
-class End(NamedTuple):
-    """How one source's re-run ended, as the journal records it."""
-
-    source_id: str
-    status: str
-    job_id: str | None = None
-    error: str | None = None
-    cost: float | None = None
-    """The actual cost of the source's clone, if known."""
 
 
 class Journal:
@@ -119,11 +55,17 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
+        self._here: sqlite3.Connection | None = None
+        """A second connection, used in the loop for commits that need no fsync."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker = Worker("ionq_async-journal")
         self._pending: list[_Write] = []
-        self._flushing = False
-        """A group is being committed, or its hand-over is scheduled."""
+        self._urgent = False
+        """A queued write has a writer waiting: hand it over at the end of this turn."""
+        self._busy = False
+        """A group is being committed in the thread."""
+        self._soon = False
+        self._timer: asyncio.TimerHandle | None = None
         self._drained: asyncio.Future[None] | None = None
         self._closing = False
         self._synchronous = "FULL"
@@ -164,22 +106,13 @@ class Journal:
         self._worker.start()
         try:
             self._db = await self._worker.run(self._connect)
+            self._here = await self._worker.run(functools.partial(sql.connect_here, self.path))
         except BaseException:
             self._worker.stop()
             raise
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute(_SCHEMA)
-        db.execute(_CAMPAIGN)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(rerun)")}
-        for name, kind in _COLUMNS.items():
-            if name not in columns:  # a journal written before the column was recorded
-                db.execute(f"ALTER TABLE rerun ADD COLUMN {name} {kind}")
-        return db
+        return sql.connect(self.path)
 
     async def close(self) -> None:
         """Commit the writes already queued, refuse later ones, and close; idempotent.
@@ -189,31 +122,37 @@ class Journal:
         """
         self._closing = True
         try:
-            if self._flushing:
+            if self._busy or self._pending:
                 if self._drained is None:
                     self._drained = asyncio.get_running_loop().create_future()
+                self._schedule()  # closing: what is queued goes now, not at its pace
                 await asyncio.wait([self._drained])
             self._answer(self._take_pending(), self._closed())
+            self._close_here()
             if self._db is not None:
                 db, self._db = self._db, None
-                await self._worker.run(db.close)
+                await self._worker.run(functools.partial(sql.close, db))
             self._worker.stop()
         finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             self._answer(self._take_pending(), self._closed())
+            self._close_here()
             if self._db is not None:
                 db, self._db = self._db, None
                 self._worker.submit(db.close)
             self._worker.stop(wait=False)
 
+    def _close_here(self) -> None:
+        if self._here is not None:
+            here, self._here = self._here, None
+            here.close()
+
     async def load(self) -> dict[str, JournalEntry]:
         """Every source the journal knows, by source id."""
         db = self._require()
-        rows = await self._worker.run(
-            lambda: db.execute(
-                "SELECT source_id, token, job_id, status, attempt, error, updated, sent,"
-                " estimate, cost FROM rerun"
-            ).fetchall()
-        )
+        rows = await self._worker.run(lambda: db.execute(sql.SELECT).fetchall())
         return {
             r[0]: JournalEntry(
                 source_id=r[0],
@@ -240,22 +179,40 @@ class Journal:
 
     async def learned_ratio(self, ratio: float) -> None:
         """Record an actual/estimate cost ratio (the journal keeps the largest)."""
-        await self._write(_RATIO, (ratio,))
+        await self._write(sql.RATIO, (ratio,))
 
     async def priced(self, source_id: str, cost: float | None, estimate: float | None) -> None:
         """Record what IonQ says a clone an earlier run made costs (its estimate, if unknown)."""
-        await self._write(_PRICED, (estimate, cost, source_id))
+        await self._write(sql.PRICED, (estimate, cost, source_id))
 
     async def intent(
         self, source_id: str, token: str | None, attempt: int, *, estimate: float | None = None
     ) -> None:
         """Record, durably, that `source_id` is about to be cloned with `token` (at `estimate`)."""
         now = time.time()
-        await self._write(_INTENT, (source_id, token, attempt, now, now, estimate))
+        await self._write(sql.INTENT, (source_id, token, attempt, now, now, estimate))
+
+    async def intents_ahead(self, tokens: Sequence[tuple[str, str]]) -> None:
+        """Record, durably and in one commit, sources about to be cloned with these tokens.
+
+        Written ahead of their POSTs, with no send time: a resume treats such a clone as
+        sent at the latest just before that run stopped (see `JournalEntry.sent`).
+        """
+        assert self._loop is not None
+        done: asyncio.Future[None] = self._loop.create_future()
+        now = time.time()
+        for source_id, token in tokens:
+            self._enqueue(sql.INTENT, (source_id, token, 1, now, None, None), done)
+        await done
+
+    def unsent(self, tokens: Sequence[tuple[str, str]]) -> None:
+        """Queue the removal of intents written ahead whose clones were never sent."""
+        for source_id, token in tokens:
+            self._enqueue(sql.UNSENT, (source_id, token), None, paced=True)
 
     async def cloned(self, source_id: str, job_id: str) -> None:
         """Record the id of the clone of `source_id`."""
-        await self._write(_CLONED, (job_id, time.time(), source_id))
+        await self._write(sql.CLONED, (source_id, job_id, time.time()))
 
     def cloned_soon(self, source_id: str, job_id: str) -> None:
         """Queue the id of the clone of `source_id` for the next commit, without waiting.
@@ -263,7 +220,7 @@ class Journal:
         Writes commit in order, so a later write for the source lands with or after it;
         close() commits it. A failure to commit is logged.
         """
-        self._enqueue(_CLONED, (job_id, time.time(), source_id), None)
+        self._enqueue(sql.CLONED, (source_id, job_id, time.time()), None, paced=True)
 
     async def finished(
         self,
@@ -275,11 +232,11 @@ class Journal:
         cost: float | None = None,
     ) -> None:
         """Record how `source_id`'s re-run ended (and its clone's actual cost, if known)."""
-        await self._write(_FINISHED, _end_row(End(source_id, status, job_id, error, cost)))
+        await self._write(sql.FINISHED, sql.end_row(End(source_id, status, job_id, error, cost)))
 
     def ended(self, end: End, then: Then) -> None:
         """Queue `end` for the next commit; `then` is called once it is committed (or is not)."""
-        self._enqueue(_FINISHED, _end_row(end), then)
+        self._enqueue(sql.FINISHED, sql.end_row(end), then)
 
     def _require(self) -> sqlite3.Connection:
         if self._db is None:
@@ -289,42 +246,97 @@ class Journal:
     def _closed(self) -> JournalClosedError:
         return JournalClosedError(f"the journal is not open: {self.path} was closed")
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+    async def _write(self, statement: str, params: tuple[Any, ...]) -> None:
         """Queue one write for the next group commit; return once it is committed.
 
         A cancelled writer's write still commits: it is in the queue, not in the future.
         """
         assert self._loop is not None
         done: asyncio.Future[None] = self._loop.create_future()
-        self._enqueue(sql, params, done)
+        self._enqueue(statement, params, done)
         await done
 
     def _enqueue(
-        self, sql: str, params: tuple[Any, ...], done: asyncio.Future[None] | Then | None
+        self,
+        statement: str,
+        params: tuple[Any, ...],
+        done: asyncio.Future[None] | Then | None,
+        *,
+        paced: bool = False,
     ) -> None:
-        """Queue one write; the group of this turn of the loop is handed over at its end."""
+        """Queue one write: for the end of this turn of the loop, or (`paced`) within PACE s."""
         if self._db is None or self._closing:
             raise self._closed()
-        self._pending.append((sql, params, done))
-        if not self._flushing:
-            self._flushing = True
-            assert self._loop is not None
-            self._loop.call_soon(self._hand_over)
+        self._pending.append((statement, params, done))
+        self._urgent = self._urgent or not paced
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """Plan the next hand-over of what is queued, unless a group is in the thread."""
+        if self._busy or not self._pending:
+            return
+        assert self._loop is not None
+        if self._urgent or self._closing:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self._soon:
+                self._soon = True
+                self._loop.call_soon(self._hand_over)
+        elif self._timer is None and not self._soon:
+            self._timer = self._loop.call_later(PACE, self._hand_over)
 
     def _take_pending(self) -> list[_Write]:
         batch, self._pending = self._pending, []
+        self._urgent = False
         return batch
 
     def _hand_over(self) -> None:
-        """Give the writes queued so far to the thread, one transaction; none: idle."""
+        """Give the writes queued so far to the thread, one transaction."""
+        self._soon = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._busy:
+            return
         batch = self._take_pending()
         db = self._db
         if batch and db is not None:
+            batch = self._commit_here(batch)
+            if not batch:
+                self._idle()
+                return
+            self._busy = True
             self._worker.submit(functools.partial(self._commit_in_thread, db, batch))
             return
         self._answer(batch, self._closed())
-        self._flushing = False
-        if self._drained is not None:
+        self._idle()
+
+    def _commit_here(self, batch: list[_Write]) -> list[_Write]:
+        """Commit in the loop what needs no fsync (all but intents); what is left for the thread.
+
+        A commit without fsync is a few writes to the WAL in the page cache: cheaper than
+        a hand-over, whose thread then waits for the GIL behind a busy loop, and it lets
+        an outcome be emitted in the same turn. If the thread holds the write lock, the
+        thread commits the whole group, in order.
+        """
+        here = self._here
+        if here is None:
+            return batch
+        slow = [w for w in batch if w[0] is sql.INTENT]
+        quick = [w for w in batch if w[0] is not sql.INTENT] if slow else batch
+        if not quick:
+            return batch
+        try:
+            sql.commit(here, quick)
+        except sqlite3.OperationalError:
+            return batch
+        self._answer(quick, None)
+        return slow
+
+    def _idle(self) -> None:
+        """Nothing queued, nothing in the thread: tell a waiting close()."""
+        if self._drained is not None and not self._pending and not self._busy:
             drained, self._drained = self._drained, None
             if not drained.done():
                 drained.set_result(None)
@@ -338,9 +350,11 @@ class Journal:
         self._worker.reply(self._committed, batch, error)
 
     def _committed(self, batch: list[_Write], error: BaseException | None) -> None:
-        """In the loop: answer a group's writers, then hand over what queued meanwhile."""
+        """In the loop: answer a group's writers, then plan what queued meanwhile."""
+        self._busy = False
         self._answer(batch, error)
-        self._hand_over()
+        self._schedule()
+        self._idle()
 
     @staticmethod
     def _answer(batch: list[_Write], error: BaseException | None) -> None:
@@ -364,25 +378,8 @@ class Journal:
 
     def _commit(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
         """One transaction (in the journal's thread); fsynced if it holds an intent."""
-        level = "FULL" if any(sql is _INTENT for sql, _, _ in batch) else "NORMAL"
+        level = "FULL" if any(write[0] is sql.INTENT for write in batch) else "NORMAL"
         if level != self._synchronous:
             db.execute(f"PRAGMA synchronous={level}")
             self._synchronous = level
-        _commit(db, batch)
-
-
-def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
-    """One transaction; each run of writes with the same SQL in one executemany, in order."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for sql, run in itertools.groupby(batch, key=operator.itemgetter(0)):
-            db.executemany(sql, [params for _, params, _ in run])
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _end_row(end: End) -> tuple[Any, ...]:
-    """The parameters of `_FINISHED` for `end`."""
-    return (*end, time.time())
+        sql.commit(db, batch)

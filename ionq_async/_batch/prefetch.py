@@ -21,51 +21,78 @@ logger = logging.getLogger("ionq_async")
 Known = tuple[dict[str, str] | None]
 """A source's metadata as read ahead (boxed: a source read with no metadata is `(None,)`)."""
 Read = Callable[[list[str]], Awaitable[Mapping[str, Known]]]
+Ahead = Callable[[list[str]], Awaitable[None]]
+"""Work done for a chunk before any of its sources is handed out (its intents journaled)."""
 
 
 class Sources:
-    """Fresh sources in input order, with their jobs read ahead in chunks of `GET /jobs?ids=`."""
+    """Fresh sources in input order, with their jobs read ahead in chunks of `GET /jobs?ids=`.
 
-    def __init__(self, ids: Iterator[str], read: Read | None) -> None:
+    Up to `depth` chunks are read (and their intents journaled) at once, so that workers
+    are not left waiting on one chunk's round trips while the sources in hand run out.
+    """
+
+    def __init__(
+        self, ids: Iterator[str], read: Read | None, ahead: Ahead | None = None, depth: int = 3
+    ) -> None:
         self._ids = ids
         self._read = read
+        self._ahead = ahead
+        self._depth = depth
         self._ready: collections.deque[tuple[str, Known | None]] = collections.deque()
-        self._pending: asyncio.Task[None] | None = None
+        self._chunks: collections.deque[asyncio.Task[list[tuple[str, Known | None]]]] = (
+            collections.deque()
+        )
         self._exhausted = False
 
     async def next(self) -> tuple[str, Known | None] | None:
         """The next source and its job (None if it must be read alone), or None at the end."""
-        while not self._ready and not (self._exhausted and self._pending is None):
-            self._prefetch()
-            if self._pending is not None:
-                await asyncio.shield(self._pending)
-        if not self._ready:
-            return None
+        while not self._ready:
+            self._top_up()
+            if self._ready:
+                break
+            if not self._chunks:
+                return None
+            head = self._chunks[0]
+            items = await asyncio.shield(head)
+            if self._chunks and self._chunks[0] is head:  # the first of its waiters
+                self._chunks.popleft()
+                self._ready.extend(items)
         item = self._ready.popleft()
-        if len(self._ready) < d.CHUNK_IDS // 2:
-            self._prefetch()
+        self._top_up()
         return item
 
-    def _prefetch(self) -> None:
-        if self._pending is None and not self._exhausted:
-            self._pending = asyncio.ensure_future(self._fill())
-
-    async def _fill(self) -> None:
-        try:
-            chunk = [i for _, i in zip(range(d.CHUNK_IDS), self._ids, strict=False)]
-            if len(chunk) < d.CHUNK_IDS:
+    def _top_up(self) -> None:
+        """Start reading chunks until `depth` chunks' worth of sources are in hand or coming."""
+        size = d.CHUNK_IDS
+        while not self._exhausted and (
+            len(self._ready) + len(self._chunks) * size < self._depth * size
+        ):
+            chunk = [i for _, i in zip(range(size), self._ids, strict=False)]
+            if len(chunk) < size:
                 self._exhausted = True
-            found: Mapping[str, Known | None] = {}
-            if chunk and self._read is not None:
-                found = await self._read(chunk)
-            self._ready.extend((i, found.get(i)) for i in chunk)
-        finally:
-            self._pending = None
+            if not chunk:
+                return
+            if self._read is None and self._ahead is None:
+                self._ready.extend((i, None) for i in chunk)
+            else:
+                self._chunks.append(asyncio.ensure_future(self._fill(chunk)))
+
+    async def _fill(self, chunk: list[str]) -> list[tuple[str, Known | None]]:
+        found: Mapping[str, Known | None] = {}
+        if self._read is not None:
+            found = await self._read(chunk)
+        if self._ahead is not None:
+            await self._ahead(chunk)
+        return [(i, found.get(i)) for i in chunk]
 
     def close(self) -> None:
         """Stop reading ahead."""
-        if self._pending is not None:
-            self._pending.cancel()
+        for task in self._chunks:
+            task.cancel()
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the batch is already ending
+        self._chunks.clear()
 
 
 class StateReads(Protocol):

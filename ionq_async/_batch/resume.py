@@ -14,6 +14,7 @@ __all__ = [
     "is_id",
     "journaled_end",
     "sent_at",
+    "sent_by",
     "session_refusal",
     "skipped",
     "untokened",
@@ -45,7 +46,22 @@ def journaled_end(entry: JournalEntry) -> RerunOutcome | None:
 
 
 def sent_at(entry: JournalEntry) -> datetime:
+    """The earliest time the entry's clone may have been sent."""
     return datetime.fromtimestamp(entry.sent or entry.updated, UTC)
+
+
+def sent_by(entry: JournalEntry, now: datetime) -> datetime:
+    """The latest time the entry's clone may have been sent (`now`: the resume's start).
+
+    An intent written ahead has no send time: its POST, if any, went out before that run
+    stopped, which a resume cannot date closer than its own start. An end written after
+    it (`updated`) is later than any POST of the source.
+    """
+    if entry.sent is not None:
+        return datetime.fromtimestamp(entry.sent, UTC)
+    if entry.status is not None:
+        return datetime.fromtimestamp(entry.updated, UTC)
+    return now
 
 
 def ambiguous(source_id: str, error: SubmissionUnknownError, attempt: int) -> RerunOutcome:

@@ -244,7 +244,12 @@ async def _lookup(
 
 
 async def find_clone(
-    index: TokenIndex, token: str, since: datetime, source_id: str
+    index: TokenIndex, token: str, since: datetime, source_id: str, sent_by: datetime | None = None
 ) -> JobCreated | None:
-    """The clone an earlier run made with `token` (sent at `since`), None if absent; else raised."""
-    return await _lookup(index, token, since, {}, source_id, None, since, index.sleep)
+    """The clone an earlier run made with `token`, None if absent; else raised.
+
+    It was sent at `since`, or (`sent_by`) at some time between the two: a scan that finds
+    nothing is repeated once `listing_lag` has passed since the later.
+    """
+    lost_at = since if sent_by is None else max(since, sent_by)
+    return await _lookup(index, token, since, {}, source_id, None, lost_at, index.sleep)
