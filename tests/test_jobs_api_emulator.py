@@ -240,3 +240,23 @@ async def test_list_awaited_page_by_page_resumes_at_its_cursor(
     last = await client.jobs.list(limit=2, cursor=second.next)
     assert last.next is None
     assert [j.id async for j in client.jobs.list(limit=2)] == newest_first
+
+
+async def test_listing_more_than_100_ids_walks_them_100_at_a_time(
+    fake: FakeIonQ, client: AsyncIonQ
+) -> None:
+    jobs = [fake.add_job(status="completed" if i % 2 else "failed") for i in range(250)]
+    ids = [j.id for j in jobs]
+    listed = [job.id async for job in client.jobs.list(ids=ids, limit=40)]
+    assert sorted(listed) == sorted(ids)
+    reads = [r for r in fake.requests if r.route == "list_jobs"]
+    sizes = [sum(1 for key, _ in r.query if key == "ids") for r in reads]
+    assert max(sizes) == 100 and sum(sizes) >= 250, sizes
+    done = {j.id for i, j in enumerate(jobs) if i % 2}
+    assert {job.id async for job in client.jobs.list(ids=ids, status="completed")} == done
+    with pytest.raises(ValueError, match="250 ids are listed 100 at a time"):
+        await client.jobs.list(ids=ids)
+    with pytest.raises(ValueError, match="a cursor names a page of one"):
+        client.jobs.list(ids=ids, cursor="abc")
+    page = await client.jobs.list(ids=ids[:100])
+    assert len(page.jobs) == 25  # the API's default page size; one request, 100 ids

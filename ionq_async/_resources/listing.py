@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+from contextlib import aclosing
 from typing import Any
 
+from .._core import defaults as d
 from .._core.operations import JobOperations
 from .._core.paging import each
 from .._core.queries import Params, with_cursor
@@ -14,12 +16,19 @@ from .._models.jobs import Job
 
 __all__ = ["JobListing"]
 
+_SPLIT = (
+    "{n} ids are listed 100 at a time, in separate listings, and {what}: "
+    "iterate with `async for`, or list at most 100 ids"
+)
+
 
 class JobListing:
     """The jobs of a listing: `async for` walks every page; `await` reads one JobPage.
 
     Both start at `cursor` (the first page when None); a page's `next` given back as
-    `cursor` resumes the listing there.
+    `cursor` resumes the listing there. More than 100 `ids` are walked 100 at a time
+    (each a listing of its own, newest first), so that no request carries a URL longer
+    than servers take; `await` and `cursor` then have no single page to name, and raise.
     """
 
     def __init__(
@@ -32,6 +41,15 @@ class JobListing:
     ) -> None:
         if cursor is not None and (not isinstance(cursor, str) or not cursor):
             raise ValueError(f"cursor must be a non-empty string, got {cursor!r}")
+        ids = [value for key, value in params if key == "ids"]
+        rest = [(key, value) for key, value in params if key != "ids"]
+        size = d.CHUNK_IDS
+        self._queries = [
+            [*(("ids", i) for i in ids[start : start + size]), *rest]
+            for start in range(0, len(ids), size)
+        ] or [list(params)]
+        if cursor is not None and len(self._queries) > 1:
+            raise ValueError(_SPLIT.format(n=len(ids), what="a cursor names a page of one"))
         self._ops = ops
         self._params = params
         self._cursor = cursor
@@ -40,6 +58,9 @@ class JobListing:
 
     async def page(self) -> JobPage:
         """The one page at the listing's cursor, with the cursor of the page after it."""
+        if len(self._queries) > 1:
+            ids = sum(key == "ids" for key, _ in self._params)
+            raise ValueError(_SPLIT.format(n=ids, what="one page holds one of them"))
         query = with_cursor(self._params, self._cursor)
         jobs, cursor = await self._ops.page(query, retry=self._retry)
         return JobPage(jobs=tuple(jobs), next=cursor)
@@ -60,5 +81,9 @@ class JobListing:
         if self._jobs is not None:
             await self._jobs.aclose()
 
-    def _walk(self) -> AsyncGenerator[Job, None]:
-        return each(self._ops.pages(self._params, retry=self._retry, cursor=self._cursor))
+    async def _walk(self) -> AsyncGenerator[Job, None]:
+        for query in self._queries:
+            pages = self._ops.pages(query, retry=self._retry, cursor=self._cursor)
+            async with aclosing(each(pages)) as jobs:
+                async for job in jobs:
+                    yield job
