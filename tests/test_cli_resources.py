@@ -288,3 +288,31 @@ def test_bars_use_eighth_blocks_and_show_any_outcome_seen() -> None:
     assert bar(0.001, 10) == "▏"
     assert bar(0.0, 10) == ""
     assert bar(0.5, 4, ascii=True) == "##"
+
+
+@pytest.mark.parametrize("columns", [80, 110, 160])
+async def test_sessions_list_is_readable_at_any_terminal_width(
+    fake_ionq: FakeIonQ, columns: int
+) -> None:
+    made = await run_cli(
+        "sessions",
+        "create",
+        "qpu.forte-1",
+        "--job-limit",
+        "5",
+        "--cost-limit",
+        "100",
+        "--json",
+        fake=fake_ionq,
+    )
+    assert made.code == 0, made.err
+    session_id = json.loads(made.out)["id"]
+    env = cli_env(fake_ionq, COLUMNS=str(columns))
+    listed = await run_cli("sessions", "list", env=env)
+    assert listed.code == 0, listed.err
+    assert "…" not in listed.out, listed.out
+    assert max(len(line) for line in listed.out.splitlines()) <= columns
+    row = _rows(listed.out)[session_id]
+    assert row[:2] == ["created", "qpu.forte-1"]
+    assert "5 jobs ·" in listed.out and "100.00" in listed.out
+    assert ("created" in listed.out.splitlines()[2]) is (columns >= 110)

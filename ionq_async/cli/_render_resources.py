@@ -111,22 +111,29 @@ def limits_text(settings: SessionSettings) -> str:
     return " · ".join(parts) or "none"
 
 
-def sessions_table(sessions: Sequence[Session], *, title: str) -> Table:
-    """Sessions one per row: id, status, backend, created, ended, limits."""
+def sessions_table(sessions: Sequence[Session], *, title: str, width: int = 120) -> Table:
+    """Sessions one per row: id, status, backend, created, ended, limits (shorter when narrow).
+
+    Below 130 columns times lose their year and seconds, and below 110 they go (the status
+    says whether a session ended; `--json` has every field): the rest stays readable at 80.
+    """
+    stamp = "%m-%d %H:%M" if width < 130 else "%Y-%m-%d %H:%M:%S"
+    with_times = width >= 110
     table = Table(box=box.SIMPLE_HEAD, title=title, title_style="bold", pad_edge=False)
     table.add_column("session id", no_wrap=True, min_width=36)
     table.add_column("status", no_wrap=True)
     table.add_column("backend", no_wrap=True)
-    table.add_column("created", no_wrap=True)
-    table.add_column("ended", no_wrap=True)
-    table.add_column("limits")
+    if with_times:
+        table.add_column("created", no_wrap=True)
+        table.add_column("ended", no_wrap=True)
+    table.add_column("limits", overflow="fold")
     for s in sessions:
+        times = [s.created_at, s.ended_at] if with_times else []
         table.add_row(
             safe(s.id),
             _status(s.status),
             safe(s.backend or ""),
-            _when(s.created_at),
-            _when(s.ended_at),
+            *(t.strftime(stamp) if t is not None else "" for t in times),
             limits_text(s.settings),
         )
     return table

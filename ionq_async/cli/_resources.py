@@ -81,7 +81,8 @@ async def _list_sessions(args: argparse.Namespace) -> int:
         print_json([_dump(s) for s in found])
     elif found:
         title = f"{len(found)} {'active ' if args.active else ''}session{'s' * (len(found) != 1)}"
-        _out().print(sessions_table(found, title=title))
+        out = _out()
+        out.print(sessions_table(found, title=title, width=out.width))
     else:
         _err().print("no active sessions" if args.active else "no sessions")
     return EXIT_OK
