@@ -113,6 +113,22 @@ async def test_estimate_rerun_applies_the_request_and_lists_what_it_cannot_price
     assert estimate.total.value == pytest.approx(sum(card_price(fake, i, 200_000) for i in ids))
 
 
+async def test_a_source_that_is_no_job_id_is_unestimated_as_rerun_all_errs_it(
+    fake: FakeIonQ,
+) -> None:
+    ids = qpu_sources(fake, 2)
+    async with fake.client(rate_limit=None) as client:
+        estimate = await client.jobs.estimate_rerun([ids[0], "", "nope", ids[1]])
+        report = await client.jobs.rerun_all([ids[0], ""], poll=POLL)
+        with pytest.raises(TypeError, match="not a single string"):
+            await client.jobs.estimate_rerun(ids[0])
+    assert set(estimate.unestimated) == {"", "nope"}
+    assert estimate.unestimated[""].startswith("not a job id: ")
+    assert estimate.total.value == pytest.approx(sum(card_price(fake, i) for i in ids))
+    assert [o.status for o in report.outcomes] == ["completed", "error"]
+    assert not [r for r in fake.requests if "nope" in r.path or r.path.endswith("/jobs/")]
+
+
 async def test_a_budget_under_the_estimate_refuses_before_any_clone(fake: FakeIonQ) -> None:
     ids = qpu_sources(fake, 30)
     estimate = sum(card_price(fake, i) for i in ids)

@@ -14,7 +14,7 @@ from .._core.queries import estimate_params
 from .._core.retry import RetryPolicy
 from .._models.answers import CostEstimate
 from .._models.job_types import JOB_TYPES
-from .._models.jobs import Job, Money
+from .._models.jobs import Job, Money, check_job_id
 from ..errors import IonQError, NotFoundError
 
 __all__ = ["EstimateOperations", "RerunEstimate", "SourceEstimate", "estimate_rerun"]
@@ -140,9 +140,23 @@ async def estimate_rerun(
     *,
     retry: RetryPolicy | None = None,
 ) -> RerunEstimate:
-    """Estimate cloning every source with `body`: one estimate call per distinct shape."""
+    """Estimate cloning every source with `body`: one estimate call per distinct shape.
+
+    A source that is no job id is unestimated, with why, as `rerun_all` gives it an
+    `error` outcome: the rest of the batch is still estimated.
+    """
+    if isinstance(source_ids, str):
+        raise TypeError("source_ids must be a list of job ids, not a single string")
     ids = list(dict.fromkeys(source_ids))
-    sources, unestimated, requests = await _read_sources(ops, ids, retry)
+    malformed: dict[str, str] = {}
+    for source_id in ids:
+        try:
+            check_job_id(source_id, "source_id")
+        except ValueError as exc:
+            malformed[source_id] = f"not a job id: {exc}"
+    readable = [i for i in ids if i not in malformed]
+    sources, unestimated, requests = await _read_sources(ops, readable, retry)
+    unestimated.update(malformed)
     shapes: dict[str, _Shape] = {}
     for source_id in ids:
         if source_id in unestimated:

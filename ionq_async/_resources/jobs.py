@@ -334,9 +334,8 @@ class Jobs:
         **fields: Unpack[CloneFields],
     ) -> RerunEstimate:
         """What re-running `source_ids` with `request` would cost, per source and in total."""
-        ids = _ids(source_ids, "source_ids")
         body = dump_request(_clone_request(request, fields))
-        return await estimate_rerun(self._ops, ids, body, retry=retry)
+        return await estimate_rerun(self._ops, source_ids, body, retry=retry)
 
     def rerun(
         self,
