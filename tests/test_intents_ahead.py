@@ -139,3 +139,15 @@ async def test_a_write_waits_for_the_thread_when_another_holds_the_lock(tmp_path
         await asyncio.wait_for(write, 5)
         entries = await journal.load()
     assert entries["a"].job_id == "job-a"
+
+
+async def test_a_write_the_loop_cannot_commit_goes_to_the_thread(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    async with Journal(path) as journal:
+        await journal.intent("a", "token-a", 1)
+        here = journal._here
+        assert here is not None
+        here.close()  # any SQLite error of the loop's connection, not only a held lock
+        await asyncio.wait_for(journal.finished("a", "completed", job_id="job-a"), 5)
+        entries = await journal.load()
+    assert (entries["a"].status, entries["a"].job_id) == ("completed", "job-a")

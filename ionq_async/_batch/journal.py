@@ -329,7 +329,7 @@ class Journal:
             return batch
         try:
             sql.commit(here, quick)
-        except sqlite3.OperationalError:
+        except sqlite3.Error:  # the write lock held by the thread, or worse: the thread reports
             return batch
         self._answer(quick, None)
         return slow

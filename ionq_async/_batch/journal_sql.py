@@ -184,10 +184,11 @@ def commit(db: sqlite3.Connection, batch: Sequence[tuple[str, tuple[Any, ...], A
                 db.executemany(sql, params)
             else:
                 db.execute(sql, params)
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # a failed COMMIT (a full disk) still holds the write lock
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 def _steps(statement: str, rows: list[tuple[Any, ...]]) -> Iterator[tuple[str, Any, bool]]:
