@@ -151,3 +151,18 @@ async def test_a_write_the_loop_cannot_commit_goes_to_the_thread(tmp_path: Path)
         await asyncio.wait_for(journal.finished("a", "completed", job_id="job-a"), 5)
         entries = await journal.load()
     assert (entries["a"].status, entries["a"].job_id) == ("completed", "job-a")
+
+
+async def test_a_journal_that_cannot_open_its_second_connection_is_not_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr("ionq_async._batch.journal_sql.connect_here", refuse)
+    journal = Journal(tmp_path / "j.sqlite")
+    with pytest.raises(sqlite3.OperationalError):
+        await journal.open()
+    assert not journal.is_open
+    with pytest.raises(RuntimeError, match="not open"):
+        await journal.load()

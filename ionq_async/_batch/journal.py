@@ -108,6 +108,9 @@ class Journal:
             self._db = await self._worker.run(self._connect)
             self._here = await self._worker.run(functools.partial(sql.connect_here, self.path))
         except BaseException:
+            db, self._db = self._db, None
+            if db is not None:  # half open is not open
+                db.close()
             self._worker.stop()
             raise
 
