@@ -82,6 +82,12 @@ _SIZES = (100, 25, 5)
 A chunk's intents (100) in one statement, not one per row: each statement the journal's
 thread runs waits for the GIL once more, behind a busy event loop.
 """
+_MANY_TEXT = {
+    (statement, size): f"{head} VALUES {', '.join([row] * size)}{tail}"
+    for statement, (head, row, tail) in _MANY.items()
+    for size in _SIZES
+}
+"""Each multi-row statement's SQL, by (one-row statement, rows), built once."""
 PRICED = "UPDATE rerun SET estimate = coalesce(estimate, ?), cost = ? WHERE source_id = ?"
 RATIO = (
     "INSERT INTO campaign (key, value) VALUES ('cost_ratio', ?)"
@@ -194,14 +200,11 @@ def commit(db: sqlite3.Connection, batch: Sequence[tuple[str, tuple[Any, ...], A
 def _steps(statement: str, rows: list[tuple[Any, ...]]) -> Iterator[tuple[str, Any, bool]]:
     """The statements that write `rows`: (SQL, parameters, whether for executemany)."""
     start = 0
-    many = _MANY.get(statement)
-    if many is not None:
-        head, row, tail = many
+    if statement in _MANY:
         for size in _SIZES:
             while len(rows) - start >= size:
-                values = ", ".join([row] * size)
                 flat = [value for params in rows[start : start + size] for value in params]
-                yield f"{head} VALUES {values}{tail}", flat, False
+                yield _MANY_TEXT[statement, size], flat, False
                 start += size
     rest = rows[start:]
     if len(rest) == 1:

@@ -48,8 +48,10 @@ class JobListing:
             [*(("ids", i) for i in ids[start : start + size]), *rest]
             for start in range(0, len(ids), size)
         ] or [list(params)]
-        if cursor is not None and len(self._queries) > 1:
-            raise ValueError(_SPLIT.format(n=len(ids), what="a cursor names a page of one"))
+        self._split = len(ids) if len(self._queries) > 1 else 0
+        """How many ids are listed in several listings (0: one listing)."""
+        if cursor is not None and self._split:
+            raise ValueError(_SPLIT.format(n=self._split, what="a cursor names a page of one"))
         self._ops = ops
         self._params = params
         self._cursor = cursor
@@ -58,9 +60,8 @@ class JobListing:
 
     async def page(self) -> JobPage:
         """The one page at the listing's cursor, with the cursor of the page after it."""
-        if len(self._queries) > 1:
-            ids = sum(key == "ids" for key, _ in self._params)
-            raise ValueError(_SPLIT.format(n=ids, what="one page holds one of them"))
+        if self._split:
+            raise ValueError(_SPLIT.format(n=self._split, what="one page holds one of them"))
         query = with_cursor(self._params, self._cursor)
         jobs, cursor = await self._ops.page(query, retry=self._retry)
         return JobPage(jobs=tuple(jobs), next=cursor)
