@@ -16,11 +16,14 @@ does real sums, under a budget no batch reaches).
 Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
 emulator's clone and GET throughput with raw aiohttp (64 in flight, 100 connections),
 measured on fresh emulators just before each run, at the run's size (at most --probe-n
-requests), so that each run's ratio compares two measurements of the same minute;
-requests_needed is N clones (plus N/100 `GET /jobs?ids=` source reads with tokens; a budgeted
-batch also reads its sources once more for the estimate and each clone's cost once), and
-first_poll = 1.0 s is the first poll of the default PollPolicy, the earliest moment a 0.35 s
-job can be seen completed.
+requests; the list ceiling reads all N sources, N/100 requests, because a page costs more
+as the emulator's store of listed jobs grows), so that each run's ratio compares two
+measurements of the same minute;
+requests_needed is N clones and the N/100 `GET /jobs?ids=` status reads that see them end
+(the fewest a waiting call can make: 100 ids per read), plus N/100 source reads with tokens
+(a budgeted batch also reads its sources once more for the estimate and each clone's cost
+once), and first_poll = 1.0 s is the first poll of the default PollPolicy, the earliest
+moment a 0.35 s job can be seen completed.
 
 After the table: the CPU per job between sizes, and for the largest size each call against
 issue 20's targets (wall <= 1.3x ideal, peak RSS <= 150 MB, CPU per job within 1.1x of 10,000's).
@@ -196,7 +199,9 @@ def orchestrate(args: argparse.Namespace) -> str:
                 # so a noisy minute on the shared machine moves both sides of the ratio.
                 probe_n = min(n, args.probe_n)
                 ceiling = {
-                    op: _measure("probe", probe_n, tmp, args.timeout, op)["rps"]
+                    op: _measure("probe", n if op == "list" else probe_n, tmp, args.timeout, op)[
+                        "rps"
+                    ]
                     for op in ("clone", "get", "list")
                 }
                 ceilings.append(ceiling)
@@ -275,9 +280,11 @@ def orchestrate(args: argparse.Namespace) -> str:
         f"### B2 batch re-run on the emulator (runs: {args.runs} up to 10,000 jobs, "
         f"{args.big_runs} above)\n\n"
         f"Ceilings of this emulator with raw aiohttp, measured before every run at its size "
-        f"(at most {args.probe_n:,} requests): clone {clone_c}/s, GET {get_c}/s, "
-        f"`GET /jobs?ids=` of 100 jobs {list_c}/s; ideal = requests needed / that run's "
-        f"ceilings + {FIRST_POLL:.1f} s (with tokens: n clones + n/100 source reads; "
+        f"(at most {args.probe_n:,} requests; the list ceiling reads all n sources): clone "
+        f"{clone_c}/s, GET {get_c}/s, `GET /jobs?ids=` of 100 jobs {list_c}/s; ideal = "
+        f"requests needed / that run's "
+        f"ceilings + {FIRST_POLL:.1f} s (n clones + n/100 status reads; with tokens also "
+        f"n/100 source reads; "
         f"budgeted: also n/100 source reads for the estimate and n `GET /jobs/{{id}}/cost` at "
         f"the GET ceiling); wall / ideal is per run.\n\n"
         + table(head, rows)
@@ -290,7 +297,7 @@ def orchestrate(args: argparse.Namespace) -> str:
 
 def _ideal(kind: str, n: int, ceiling: dict[str, float]) -> float:
     """The ideal wall time of one call: requests needed at this run's ceilings, + first poll."""
-    ideal = n / ceiling["clone"] + FIRST_POLL
+    ideal = n / ceiling["clone"] + n / 100 / ceiling["list"] + FIRST_POLL  # clones, their ends
     if kind in ("idempotent", "journal", "budget"):  # sources' metadata, 100 at a time
         ideal += n / 100 / ceiling["list"]
     if kind == "budget":  # the estimate reads the sources too; each clone's cost is read

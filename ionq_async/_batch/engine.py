@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import functools
 import logging
 import time
@@ -117,7 +118,10 @@ class Rerun:
         self._wake = asyncio.Event()
         self._all_done: asyncio.Future[None] | None = None
         self._waiting: dict[asyncio.Future[Job], Waiting] = {}
+        # Bound once, one context: per clone they would be GC-tracked objects as old as its wait.
         self._on_waited = self._waited
+        self._take_state = self._on_state
+        self._context = contextvars.copy_context()
         self._leaving = Leaving()
         self._ahead: IntentsAhead | None = None
         self._sender = Sender(
@@ -300,10 +304,10 @@ class Rerun:
             self.poll,
             None,
             timeout=self.options.timeout,
-            on_state=None if self.options.keep_jobs else self._on_state,
+            on_state=None if self.options.keep_jobs else self._take_state,
         )
         self._waiting[watch.future] = Waiting(source_id, job_id, attempt, run, watch)
-        watch.future.add_done_callback(self._on_waited)
+        watch.future.add_done_callback(self._on_waited, context=self._context)
         return None
 
     def _skip_reason(self, source_id: str) -> str | None:
