@@ -255,3 +255,20 @@ def test_iso_timestamps_across_many_seconds_and_the_round_up() -> None:
         want = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros // 1000:03d}Z"
         assert iso(ts) == want
     assert iso(base + 0.9999996) == "2027-01-15T07:59:51.000Z"
+
+
+async def test_a_terminal_body_is_kept_from_its_second_reading_and_stays_exact(
+    fake: FakeIonQ, http: aiohttp.ClientSession, clock: Clock
+) -> None:
+    """Read once (as a batch reads its sources), no body is kept; read again, it is."""
+    jobs = [fake.add_job(status="completed") for _ in range(5)]
+    running = fake.add_job(status="started")
+    ids = [j.id for j in [*jobs, running]]
+    first = await listed(http, fake, ids)
+    assert all(not j._frozen for j in [*jobs, running])
+    assert await listed(http, fake, ids) == first
+    assert all(len(j._frozen) == 1 for j in jobs) and not running._frozen
+    assert await listed(http, fake, ids) == first
+    fake.set_fate(jobs[0].id, "failed", failure_code="TooManyShots")
+    assert (await by_id(http, fake, [jobs[0].id]))[jobs[0].id]["status"] == "failed"
+    assert not jobs[0]._frozen, "a changed fate is rendered afresh, not kept at once"
