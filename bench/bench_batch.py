@@ -16,9 +16,8 @@ does real sums, under a budget no batch reaches).
 Ideal bound: ``requests_needed / ceiling + first_poll``, where the ceilings are the
 emulator's clone and GET throughput with raw aiohttp (64 in flight, 100 connections),
 measured on fresh emulators just before each run, at the run's size (at most --probe-n
-requests; the list ceiling reads all N sources, N/100 requests, because a page costs more
-as the emulator's store of listed jobs grows), so that each run's ratio compares two
-measurements of the same minute;
+requests; the list ceiling reads all N sources, N/100 requests: the very pages a tokened
+batch reads), so that each run's ratio compares two measurements of the same minute;
 requests_needed is N clones and the N/100 `GET /jobs?ids=` status reads that see them end
 (the fewest a waiting call can make: 100 ids per read), plus N/100 source reads with tokens
 (a budgeted batch also reads its sources once more for the estimate and each clone's cost
