@@ -147,3 +147,42 @@ async def test_a_blank_clone_field_raises_before_any_request(
             await client.jobs.clone(source.id, **kw)
     assert len(fake_ionq.requests) == before
     assert fake_ionq.clones_of(source.id) == []
+
+
+async def _one_string(client: AsyncIonQ, job: str) -> dict[str, Any]:
+    """Each call that takes a list of job ids, given one id string (36 one-letter ids)."""
+    jobs = client.jobs
+    return {
+        "rerun_all": lambda: jobs.rerun_all(job),
+        "rerun": lambda: anext(aiter(jobs.rerun(job))),
+        "estimate_rerun": lambda: jobs.estimate_rerun(job),
+        "wait_many": lambda: anext(aiter(jobs.wait_many(job))),
+        "cancel_many": lambda: jobs.cancel_many(job),
+        "delete_many": lambda: jobs.delete_many(job),
+        "list(ids=)": lambda: jobs.list(ids=job),
+    }
+
+
+async def test_one_id_string_where_a_list_is_wanted_is_refused_before_any_request(
+    fake_ionq: FakeIonQ,
+) -> None:
+    job = fake_ionq.add_job(status="completed").id
+    before = len(fake_ionq.requests)
+    async with fake_ionq.client() as client:
+        calls = await _one_string(client, job)
+        for name, call in calls.items():
+            with pytest.raises(TypeError, match="must be a list of job ids, not a single string"):
+                await call()
+            assert len(fake_ionq.requests) == before, name
+        assert [o.status async for o in client.jobs.rerun([job], idempotent=False)] == ["completed"]
+
+
+async def test_a_bad_id_among_repeats_is_named_by_its_place_in_the_callers_list(
+    fake_ionq: FakeIonQ,
+) -> None:
+    job = fake_ionq.add_job(status="completed").id
+    async with fake_ionq.client() as client:
+        with pytest.raises(ValueError, match=r"job_ids\[2\] must be a well-formed UUID"):
+            client.jobs.wait_many([job, job, "nope"])
+        done = [j.id async for j in client.jobs.wait_many([job, job], timeout=30.0)]
+    assert done == [job]

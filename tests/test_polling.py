@@ -86,11 +86,11 @@ async def test_wait_timeout_carries_last_job(fake: FakeIonQ) -> None:
 async def test_a_wait_shorter_than_the_first_poll_still_looks(fake: FakeIonQ) -> None:
     done = fake.add_job(status="completed")
     running = fake.add_job(durations=(5.0, 5.0, 5.0))
-    slow = PollPolicy(initial=1.0, jitter=0.0)
-    async with fake.client(rate_limit=None) as client:
-        job = await client.jobs.wait(done.id, poll=slow, timeout=0.2)
+    slow = PollPolicy(initial=2.0, jitter=0.0)
+    async with fake.client(rate_limit=None) as client:  # polled at 0.3 s, half the timeout
+        job = await client.jobs.wait(done.id, poll=slow, timeout=0.6)
         with pytest.raises(WaitTimeoutError) as info:
-            await client.jobs.wait(running.id, poll=slow, timeout=0.2)
+            await client.jobs.wait(running.id, poll=slow, timeout=0.6)
     assert job.status is JobStatus.COMPLETED
     assert info.value.job is not None and info.value.job.status is JobStatus.SUBMITTED
     assert len(_polls(fake)) == 2

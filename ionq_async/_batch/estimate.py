@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from attrs import field, frozen
 
 from .._core import defaults as d
-from .._core.queries import estimate_params
+from .._core.queries import estimate_params, id_list
 from .._core.retry import RetryPolicy
 from .._models.answers import CostEstimate
 from .._models.job_types import JOB_TYPES
@@ -145,9 +145,7 @@ async def estimate_rerun(
     A source that is no job id is unestimated, with why, as `rerun_all` gives it an
     `error` outcome: the rest of the batch is still estimated.
     """
-    if isinstance(source_ids, str):
-        raise TypeError("source_ids must be a list of job ids, not a single string")
-    ids = list(dict.fromkeys(source_ids))
+    ids = id_list(source_ids, "source_ids", unique=True)
     malformed: dict[str, str] = {}
     for source_id in ids:
         try:

@@ -12,6 +12,7 @@ from typing import Any
 from attrs import frozen
 
 from .._core.operations import JobOperations
+from .._core.queries import id_list
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import TokenIndex
 from .._engine.polling import Poller
@@ -43,12 +44,6 @@ class Engines:
     cancel: CancelMany | None = None
 
 
-def _unique(source_ids: Iterable[str]) -> list[str]:
-    if isinstance(source_ids, str):
-        raise TypeError("source_ids must be a list of job ids, not a single string")
-    return list(dict.fromkeys(source_ids))
-
-
 async def _batch(
     engines: Engines, source_ids: Iterable[str], body: Mapping[str, Any], options: RerunOptions
 ) -> tuple[Rerun, list[str], Journal | None]:
@@ -57,7 +52,7 @@ async def _batch(
     Plain setup and teardown, no async generator: a stream dropped unclosed is closed by
     its own finalizer, never by the event loop's async-generator hooks as well.
     """
-    ids = _unique(source_ids)
+    ids = id_list(source_ids, "source_ids", unique=True)
     if options.session_id is not None:
         body = {**body, "session_id": options.session_id}
     journal = options.journal

@@ -22,6 +22,7 @@ __all__ = [
     "active_params",
     "characterization_params",
     "estimate_params",
+    "id_list",
     "job_ids",
     "list_params",
     "session_body",
@@ -60,14 +61,25 @@ def with_cursor(params: Params, cursor: str | None) -> Params:
     return params if cursor is None else [*params, ("next", cursor)]
 
 
-def job_ids(job_ids: Iterable[str], name: str = "job_ids") -> list[str]:
-    """`job_ids` as a list, each checked to be a canonical UUID."""
-    if isinstance(job_ids, str):
+def id_list(values: Iterable[str], name: str, *, unique: bool = False) -> list[str]:
+    """`values` as a list (each once, first seen first, if `unique`); one string is refused.
+
+    A single id passed where a list is wanted would otherwise be read as 36 one-character ids.
+    """
+    if isinstance(values, str):
         raise TypeError(f"{name} must be a list of job ids, not a single string")
-    ids = list(job_ids)
+    return list(dict.fromkeys(values)) if unique else list(values)
+
+
+def job_ids(job_ids: Iterable[str], name: str = "job_ids", *, unique: bool = False) -> list[str]:
+    """`job_ids` as a list (each once if `unique`), each checked to be a canonical UUID.
+
+    A bad id is named by its index in the caller's list, before repeats are dropped.
+    """
+    ids = id_list(job_ids, name)
     for i, job_id in enumerate(ids):
         check_job_id(job_id, f"{name}[{i}]")
-    return ids
+    return list(dict.fromkeys(ids)) if unique else ids
 
 
 def _text(name: str, value: object) -> str:

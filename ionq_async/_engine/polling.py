@@ -34,9 +34,9 @@ from ..errors import (
 from .callbacks import StatusCallbacks
 from .poll_policy import DEFAULT_POLL, PollPolicy
 from .schedule import Schedule
-from .watch import OnState, OnStatus, Watch, hand_over, resolve, resolve_after, unique
+from .watch import OnState, OnStatus, Watch, hand_over, resolve, resolve_after
 
-__all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch", "unique"]
+__all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch"]
 
 logger = logging.getLogger("ionq_async")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from attrs import define
@@ -12,7 +12,7 @@ from .._core.loaders import JobState
 from .._models.jobs import Job
 from .poll_policy import PollPolicy
 
-__all__ = ["OnState", "OnStatus", "Watch", "hand_over", "resolve", "resolve_after", "unique"]
+__all__ = ["OnState", "OnStatus", "Watch", "hand_over", "resolve", "resolve_after"]
 
 OnStatus = Callable[[Job], Any]
 OnState = Callable[["Watch", JobState], None]
@@ -66,8 +66,3 @@ async def resolve_after(
 ) -> None:
     await asyncio.wait(pending)
     resolve(future, job, None)
-
-
-def unique(ids: Iterable[str]) -> list[str]:
-    """`ids` without repeats, in first-seen order."""
-    return list(dict.fromkeys(ids))

@@ -20,7 +20,7 @@ from .._core.queries import job_ids as _ids
 from .._core.retry import RetryPolicy
 from .._core.serde import dump_request
 from .._engine.idempotency import TokenIndex, clone_idempotent, new_token, tokened
-from .._engine.polling import OnStatus, Poller, PollPolicy, unique
+from .._engine.polling import OnStatus, Poller, PollPolicy
 from .._engine.waits import wait, wait_many
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
 from .._models.jobs import (
@@ -314,7 +314,7 @@ class Jobs:
         job still unfinished. Leaving the loop early stops watching the rest once the
         iterator is closed (`async with contextlib.aclosing(...)` makes that immediate).
         """
-        ids = unique(_ids(job_ids))
+        ids = _ids(job_ids, unique=True)
         _check_wait(timeout, poll, on_status)
         return wait_many(
             self._poller,
