@@ -149,7 +149,7 @@ async def test_a_blank_clone_field_raises_before_any_request(
     assert fake_ionq.clones_of(source.id) == []
 
 
-async def _one_string(client: AsyncIonQ, job: str) -> dict[str, Any]:
+def _one_string(client: AsyncIonQ, job: str) -> dict[str, Any]:
     """Each call that takes a list of job ids, given one id string (36 one-letter ids)."""
     jobs = client.jobs
     return {
@@ -169,7 +169,7 @@ async def test_one_id_string_where_a_list_is_wanted_is_refused_before_any_reques
     job = fake_ionq.add_job(status="completed").id
     before = len(fake_ionq.requests)
     async with fake_ionq.client() as client:
-        calls = await _one_string(client, job)
+        calls = _one_string(client, job)
         for name, call in calls.items():
             with pytest.raises(TypeError, match="must be a list of job ids, not a single string"):
                 await call()
