@@ -219,3 +219,19 @@ async def test_2000_concurrent_gets_at_a_rate_limited_emulator() -> None:
         f"goodput {n / elapsed / rate:.2f} R, {limiter_state}"
     )
     assert share < 0.25
+
+
+async def test_the_admission_history_has_a_fixed_size_whatever_the_traffic(t: FakeTime) -> None:
+    lim = limiter(t)
+    sizes = set()
+    for every in (0.0001, 0.01, 0.3):  # 10,000/s, 100/s, then a few a second
+        await admitted(lim, t, 3000 if every < 0.3 else 10, every=every)
+        sizes.add(len(lim._admitted))
+    assert sizes == {len(lim._admitted)} and len(lim._admitted) <= 101
+
+
+async def test_the_admitted_rate_counts_only_the_last_second(t: FakeTime) -> None:
+    lim = limiter(t)
+    await admitted(lim, t, 5000, every=0.0002)  # a second at 5,000/s ...
+    lim.on_rate_limited(None, (await admitted(lim, t, 250, every=0.004))[-1])  # ... then 250/s
+    assert lim.rate == pytest.approx(0.9 * 250, rel=0.02)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -20,6 +19,7 @@ _INCREASE_SHARE = 0.02
 _SPEEDUP = 2.0
 _MIN_RATE = 1.0
 _WINDOW = 1.0
+_SLOTS = 100  # the last second of admissions, counted per 10 ms
 _MAX_PAUSE = 60.0
 
 
@@ -65,7 +65,10 @@ class RateLimiter:
         self._increase = 0.0
         self._last_change = 0.0
         self._event_at = -math.inf
-        self._admitted: deque[float] = deque()
+        # Admissions per slot of _WINDOW / _SLOTS seconds, a ring of _SLOTS + 1 counts (the
+        # window's two partial ends): a fixed size, however many requests a second brings.
+        self._admitted = [0] * (_SLOTS + 1)
+        self._last_slot = 0
 
     def free_now(self) -> float | None:
         """The clock time, if a caller may start a request now without waiting; else None."""
@@ -117,10 +120,15 @@ class RateLimiter:
     def on_admitted(self) -> None:
         """Note that the server answered a request with something other than 429."""
         if self.adaptive:
-            now = self._clock()
-            self._admitted.append(now)
-            while self._admitted and self._admitted[0] < now - _WINDOW:
-                self._admitted.popleft()
+            slot = int(self._clock() * (_SLOTS / _WINDOW))
+            counts = self._admitted
+            size = len(counts)
+            if slot != self._last_slot:
+                # Slots passed since the last admission start again from zero.
+                for passed in range(max(self._last_slot + 1, slot - size + 1), slot + 1):
+                    counts[passed % size] = 0
+                self._last_slot = slot
+            counts[slot % size] += 1
 
     def _admitted_rate(self, now: float) -> float | None:
         """What the server admitted per second over the last second (pauses included).
@@ -128,9 +136,14 @@ class RateLimiter:
         Within the first second, over the time since the first request: an estimate that
         may be high, which the next 429 corrects, rather than low, which only the slow
         additive increase would undo. None when nothing was admitted: nothing to go by.
+        Counted per 10 ms slot, so the window's oldest slot may add up to 1 % of a second.
         """
         span = 0.0 if self._started_at is None else min(now - self._started_at, _WINDOW)
-        count = sum(1 for t in self._admitted if t >= now - span)
+        counts = self._admitted
+        size = len(counts)
+        first = max(int((now - span) * (_SLOTS / _WINDOW)), self._last_slot - size + 1)
+        last = min(int(now * (_SLOTS / _WINDOW)), self._last_slot)
+        count = sum(counts[slot % size] for slot in range(first, last + 1))
         return count / span if count and span > 0 else None
 
     def on_rate_limited(self, retry_after: float | None, sent_at: float | None = None) -> None:
