@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ionq_async import Job, JobCreated, JobStatus, RetryPolicy
-from ionq_async._core.loaders import JobState
+from ionq_async._core.loaders import JobMetadata, JobState
 from ionq_async._core.serde import load_job
 from ionq_async.errors import SubmissionUnknownError
 
@@ -141,6 +141,16 @@ class FakeOps:
         if self.read_error is not None:
             raise self.read_error
         return {i: JobState(self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
+
+    async def read_metadata(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, JobMetadata] | None:
+        states = await self.read_states(ids, retry=retry)
+        return (
+            None
+            if states is None
+            else {i: JobMetadata(i, s.metadata(), True) for i, s in states.items()}
+        )
 
     async def pages(
         self, params: Sequence[tuple[str, str]], *, retry: RetryPolicy | None = None

@@ -21,7 +21,9 @@ from ionq_async import (
     RerunOptions,
     RerunOutcome,
     ResponseValidationError,
+    RetryPolicy,
 )
+from ionq_async._batch.outcomes import OutcomeColumns
 from ionq_async._batch.records import Waiting
 from ionq_async._batch.run import Engines, rerun_all
 from ionq_async._core.loaders import JobState
@@ -276,3 +278,57 @@ async def test_a_watch_taking_states_is_handed_the_state_unless_another_needs_th
     assert light.future.result() is job and statuses == [job]
     assert not lone.future.done() and poller.watched == 0
     await poller.close()
+
+
+def _outcome(i: int, **fields: Any) -> RerunOutcome:
+    return RerunOutcome(source_id=f"s{i}", job_id=f"c{i}", status="completed", **fields)
+
+
+def test_a_report_reads_back_every_field_in_input_order() -> None:
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    failure = Failure(code="E", message="m")
+    given = [
+        _outcome(0, attempts=1, cost=0.5, submitted_at=when, started_at=when, completed_at=when),
+        RerunOutcome(source_id="s1", status="failed", failure=failure, attempts=2),
+        RerunOutcome(source_id="s2", status="error", error=ValueError("x"), attempts=3),
+        RerunOutcome(source_id="s3", status="skipped", reason="budget"),
+    ]
+    columns = OutcomeColumns()
+    for o in reversed(given):
+        columns.add(o)
+    columns.add(_outcome(3, reason=None))  # a later outcome of s3 replaces the first
+    given[3] = _outcome(3)
+    outcomes = columns.in_order(["s0", "s1", "s2", "s3"])
+    assert list(outcomes) == given and outcomes == tuple(given) and len(outcomes) == 4
+    assert outcomes[2].error is given[2].error and outcomes[-1] == given[3]
+    assert outcomes[1:3] == given[1:3]
+    assert list(outcomes.statuses()) == ["completed", "failed", "error", "completed"]
+    assert columns.in_order(["s1", "nope"], complete=False) == (given[1],)
+    with pytest.raises(KeyError):
+        columns.in_order(["nope"])
+
+
+async def test_a_report_holds_columns_not_an_object_per_outcome(fake: FakeIonQ) -> None:
+    sources = [fake.add_job().id for _ in range(40)]
+    fake.script_next_fates(["completed"] * 39 + [Fate.failed("CompilationError")])
+    async with fake.client(rate_limit=None) as client:
+        report = await client.jobs.rerun_all(sources, poll=POLL)
+    gc.collect()
+    held = [o for o in gc.get_objects() if type(o) is RerunOutcome]
+    assert held == [], "the report keeps no RerunOutcome objects; each is built when read"
+    assert [o.source_id for o in report.outcomes] == sources
+    assert report.counts["completed"] == 39 and report.counts["failed"] == 1
+    assert len(report.by_status("failed")) == 1 and report.by_status("failed")[0].failure
+    assert "40 outcomes" in repr(report.outcomes)
+
+
+async def test_a_source_with_unreadable_metadata_is_read_alone(fake: FakeIonQ) -> None:
+    good, bad = fake.add_job(metadata={"owner": "lab"}), fake.add_job()
+    fake.jobs[bad.id].metadata = ["not", "a", "map"]  # type: ignore[assignment]
+    async with fake.client(rate_limit=None, retry=RetryPolicy(max_attempts=1)) as client:
+        report = await client.jobs.rerun_all([good.id, bad.id], poll=POLL)
+    ok, refused = report.outcomes
+    assert ok.status == "completed"
+    assert refused.status == "error" and isinstance(refused.error, ResponseValidationError)
+    assert [r.path for r in fake.requests].count(f"/v0.4/jobs/{bad.id}") == 1, "read alone"
+    assert len(fake.jobs) == 3, "one clone: none of the source whose metadata is unreadable"

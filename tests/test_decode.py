@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from typing import Any
@@ -10,7 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ionq_async import ResponseValidationError, RetryPolicy
+from ionq_async._core import http
 from ionq_async._core.http import _decode
+from ionq_async.testing import FakeIonQ, Fault
 
 _SCALARS = (
     st.none()
@@ -68,3 +72,35 @@ def test_what_orjson_refuses_is_read_by_json_loads(body: bytes) -> None:
 def test_invalid_json_is_a_value_error(body: bytes) -> None:
     with pytest.raises(ValueError):
         _decode(body)
+
+
+async def test_a_large_answer_is_read_with_the_collector_paused_then_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[int, bool]] = []
+
+    def recording(body: bytes) -> Any:
+        seen.append((len(body), gc.isenabled()))
+        return _decode(body)
+
+    monkeypatch.setattr(http, "_decode", recording)
+    async with FakeIonQ() as fake:
+        ids = [fake.add_job().id for _ in range(100)]
+        async with fake.client() as client:
+            assert len((await client.jobs.list(ids=ids, limit=100)).jobs) == 100
+            await client.jobs.get(ids[0])
+            assert gc.isenabled()
+            gc.disable()  # the caller's choice stays the caller's
+            try:
+                await client.jobs.list(ids=ids, limit=100)
+                assert not gc.isenabled()
+            finally:
+                gc.enable()
+            fake.faults.add("list_jobs", Fault.truncated())  # half a page: not JSON
+            with pytest.raises(ResponseValidationError):
+                await client.jobs.list(ids=ids, limit=100, retry=RetryPolicy(max_attempts=1))
+            assert gc.isenabled(), "restored after a large answer that is not JSON"
+    page, one = seen[0], seen[1]
+    assert page[0] >= http._PAUSE_FROM and not page[1], "a page is read paused"
+    assert one[0] < http._PAUSE_FROM and one[1], "a small answer is read as is"
+    assert seen[-1][0] >= http._PAUSE_FROM and not seen[-1][1], "the bad page was read paused"

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.loaders import Ending, JobState
+from .._core.loaders import Ending, JobMetadata, JobState
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import (
     CloneOperations,
@@ -63,9 +63,9 @@ class BatchOperations(CloneOperations, Protocol):
 
     async def get(self, job_id: str, *, retry: RetryPolicy | None = None) -> Job: ...
 
-    async def read_states(
+    async def read_metadata(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, JobState] | None: ...
+    ) -> dict[str, JobMetadata] | None: ...
 
 
 class Rerun:

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, S
 from typing import Protocol
 
 from .._core import defaults as d
-from .._core.loaders import JobState
+from .._core.loaders import JobMetadata
 from .._core.retry import RetryPolicy
-from ..errors import IonQError, ResponseValidationError
+from ..errors import IonQError
 from .resume import is_id
 
 __all__ = ["Known", "Sources", "read_known"]
@@ -95,30 +95,25 @@ class Sources:
         self._chunks.clear()
 
 
-class StateReads(Protocol):
-    """Reads many jobs' states in one request (`GET /jobs?ids=`)."""
+class MetadataReads(Protocol):
+    """Reads many jobs' metadata in one request (`GET /jobs?ids=`)."""
 
-    async def read_states(
+    async def read_metadata(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, JobState] | None: ...
+    ) -> dict[str, JobMetadata] | None: ...
 
 
 async def read_known(
-    ops: StateReads, retry: RetryPolicy, resume: Container[str], chunk: list[str]
+    ops: MetadataReads, retry: RetryPolicy, resume: Container[str], chunk: list[str]
 ) -> Mapping[str, Known]:
     """The metadata of a chunk's sources that need a clone, in one request where it can."""
     wanted = [i for i in chunk if i not in resume and is_id(i)]
     if not wanted:
         return {}
     try:
-        found = await ops.read_states(wanted, retry=retry)
+        found = await ops.read_metadata(wanted, retry=retry)
     except IonQError as exc:
         logger.info("could not read %d source jobs at once (%s); reading each", len(wanted), exc)
         return {}
-    known: dict[str, Known] = {}
-    for source_id, state in (found or {}).items():
-        try:
-            known[source_id] = (state.metadata(),)
-        except ResponseValidationError:
-            continue  # read alone, where the error is the source's own
-    return known
+    # A source whose metadata is unreadable is read alone, where the error is its own.
+    return {i: (read.metadata,) for i, read in (found or {}).items() if read.readable}

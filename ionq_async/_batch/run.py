@@ -21,7 +21,8 @@ from .campaign import spend_guard
 from .engine import Rerun
 from .journal import Journal
 from .leaving import CancelMany
-from .types import RerunOptions, RerunOutcome, RerunReport
+from .outcomes import OutcomeColumns
+from .types import RerunOptions, RerunOutcome, RerunReport, count_statuses
 
 __all__ = ["Engines", "RerunStream", "rerun", "rerun_all"]
 
@@ -231,21 +232,19 @@ async def rerun_all(
 ) -> RerunReport:
     """Run a whole batch; return every outcome in input order."""
     started = engines.clock()
-    got: dict[str, RerunOutcome] = {}
-
-    def keep(outcome: RerunOutcome) -> None:
-        got[outcome.source_id] = outcome
-
+    got = OutcomeColumns()
     run, ids, journal = await _batch(engines, source_ids, body, options)
     try:
-        run.emit = keep
+        run.emit = got.add
         await run.drive(ids)
     finally:
         if journal is not None:
             await journal.close()
     guard = run.guard
+    outcomes = got.in_order(ids)
     return RerunReport(
-        outcomes=tuple(got[i] for i in ids),
+        outcomes=outcomes,
+        counts=count_statuses(outcomes.statuses()),
         duration=engines.clock() - started,
         estimated_cost=None if guard is None else guard.estimated_total,
         actual_cost=None if guard is None else guard.actual_total,

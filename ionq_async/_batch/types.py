@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
@@ -23,6 +23,7 @@ __all__ = [
     "RerunOutcome",
     "RerunProgress",
     "RerunReport",
+    "count_statuses",
 ]
 
 OUTCOMES = ("completed", "failed", "canceled", "error", "ambiguous", "submitted", "skipped")
@@ -96,9 +97,11 @@ class RerunProgress:
 class RerunReport:
     """Every outcome of a batch, in input order, with counts by status and the wall time."""
 
-    outcomes: tuple[RerunOutcome, ...]
+    outcomes: Sequence[RerunOutcome]
+    """Every outcome, in input order (a batch's report keeps them as columns and builds each
+    `RerunOutcome` when read)."""
     counts: Mapping[str, int] = field(
-        default=Factory(lambda self: _counts(self.outcomes), takes_self=True)
+        default=Factory(lambda self: count_statuses(o.status for o in self.outcomes), True)
     )
     """How many outcomes ended in each status (every status of `OUTCOMES`, zeros included)."""
     duration: float
@@ -272,9 +275,9 @@ class RerunOptions:
         return self.session if isinstance(self.session, str) else str(self.session.id)
 
 
-def _counts(outcomes: tuple[RerunOutcome, ...]) -> dict[str, int]:
-    """How many of `outcomes` ended in each status, every status of `OUTCOMES` included."""
+def count_statuses(statuses: Iterable[str]) -> dict[str, int]:
+    """How many outcomes ended in each status, every status of `OUTCOMES` included."""
     counts = dict.fromkeys(OUTCOMES, 0)
-    for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
     return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import time
 from typing import Any, TypeVar
@@ -22,13 +23,15 @@ from .defaults import ERROR_BODY_SNIPPET
 from .logs import logged_send, requests_logged
 from .ratelimit import RateLimiter
 from .retry import Kind, RetryBudget, RetryPolicy, by_kind, is_retryable, retry_from
-from .transport import Transport
+from .transport import RawResponse, Transport
 
 __all__ = ["RequestPath", "submission_unknown"]
 
 T = TypeVar("T")
 
 _EMPTY = b"{}"
+_PAUSE_FROM = 16_384
+"""An answer this large (a page of jobs) is read with the cyclic collector paused."""
 _AS_IS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATETIME
@@ -154,33 +157,49 @@ class RequestPath:
             limiter.on_admitted()
         if 200 <= status < 300:
             self.budget.on_success()
+            if len(raw.body) < _PAUSE_FROM or not gc.isenabled():
+                return self._read(request, raw)
+            # Reading a page of 100 jobs builds ~1,000 containers: a collection would start
+            # in the middle, walk them and age the half-built page (later collections walk
+            # it again). A light read (a source's metadata) keeps nothing of the page, so,
+            # paused for that synchronous moment, the collector never sees it.
+            gc.disable()
             try:
-                data = _decode(raw.body) if raw.body else None
-            except ValueError as exc:
-                bad = ResponseValidationError(
-                    f"HTTP {status} answer is not valid JSON",
-                    status_code=status,
-                    request_id=raw.request_id,
-                    body=raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace"),
-                )
-                if creating:
-                    raise self._unknown(bad, request) from exc
-                raise bad from exc
-            try:
-                return request.load(data)
-            except ResponseValidationError as exc:
-                exc.status_code = status
-                exc.request_id = raw.request_id
-                exc.body = raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace")
-                if creating:
-                    raise self._unknown(exc, request) from exc
-                raise
+                return self._read(request, raw)
+            finally:
+                gc.enable()
         error = error_from_response(status, raw.headers, raw.body, reason=raw.reason)
         if status == 429:
             limiter.on_rate_limited(getattr(error, "retry_after", None), sent_at)
         if creating and isinstance(error, ServerError):
             raise self._unknown(error, request) from error
         raise error
+
+    def _read(self, request: Request[T], raw: RawResponse) -> T:
+        """A 2xx answer's body decoded and loaded; a ResponseValidationError if it is not."""
+        status = raw.status
+        creating = request.op.kind is Kind.CREATING
+        try:
+            data = _decode(raw.body) if raw.body else None
+        except ValueError as exc:
+            bad = ResponseValidationError(
+                f"HTTP {status} answer is not valid JSON",
+                status_code=status,
+                request_id=raw.request_id,
+                body=raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace"),
+            )
+            if creating:
+                raise self._unknown(bad, request) from exc
+            raise bad from exc
+        try:
+            return request.load(data)
+        except ResponseValidationError as exc:
+            exc.status_code = status
+            exc.request_id = raw.request_id
+            exc.body = raw.body[:ERROR_BODY_SNIPPET].decode("utf-8", "replace")
+            if creating:
+                raise self._unknown(exc, request) from exc
+            raise
 
     def _unknown(self, error: BaseException, request: Request[Any]) -> SubmissionUnknownError:
         return submission_unknown(

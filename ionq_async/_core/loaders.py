@@ -7,7 +7,7 @@ that the request path retries it like an unreadable answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
@@ -19,6 +19,7 @@ from .serde import load_ending, load_job, load_job_created, load_metadata, struc
 
 __all__ = [
     "Ending",
+    "JobMetadata",
     "JobState",
     "Page",
     "load_backend",
@@ -28,6 +29,7 @@ __all__ = [
     "load_estimate",
     "load_job_cost",
     "load_job_created",
+    "load_job_metadata",
     "load_job_named",
     "load_job_states",
     "load_jobs",
@@ -69,6 +71,15 @@ class JobState(NamedTuple):
     def metadata(self) -> dict[str, str] | None:
         """The job's metadata (parsed now), None when it has none."""
         return load_metadata(self.raw.get("metadata"))
+
+
+class JobMetadata(NamedTuple):
+    """A job of a `GET /jobs` page read for its metadata alone (what a tokened clone merges)."""
+
+    id: str
+    metadata: dict[str, str] | None
+    readable: bool
+    """False when the job's metadata is not a str -> str map (its own read says why)."""
 
 
 Page = tuple[list[Any], str | None]
@@ -125,14 +136,32 @@ def load_job_states(data: Any, _: object = None) -> tuple[list[JobState], str | 
 
     A poll builds the full Job only for a job whose status changed (`state.job()`).
     """
-    states = []
+    return [JobState(status, item) for status, item in _job_items(data)], _next(data)
+
+
+def load_job_metadata(data: Any, _: object = None) -> tuple[list[JobMetadata], str | None]:
+    """A `GET /jobs` page read for each job's metadata only, and the `next` cursor.
+
+    Nothing of the page is kept: read while the collector is paused (a large answer, see
+    `RequestPath`), a page of 100 sources is gone before a collection could see it.
+    """
+    found = []
+    for _status, item in _job_items(data):
+        try:
+            found.append(JobMetadata(item["id"], load_metadata(item.get("metadata")), True))
+        except ResponseValidationError:
+            found.append(JobMetadata(item["id"], None, False))
+    return found, _next(data)
+
+
+def _job_items(data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each job of a `GET /jobs` page with its status, checked to have a string id and status."""
     for item in _listed(data, "jobs", "job list"):
         if not isinstance(item, dict):
             raise ResponseValidationError(f"unexpected job in list: {item!r:.80}")
         if type(item.get("id")) is not str or type(status := item.get("status")) is not str:
             raise ResponseValidationError("unexpected job in list: no string `id` and `status`")
-        states.append(JobState(status, item))
-    return states, _next(data)
+        yield status, item
 
 
 def load_session(data: Any, _: object = None) -> Session:

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._models.answers import CostEstimate
 from .._models.jobs import Job, JobCost, JobCreated
 from . import api
 from .http import RequestPath
-from .loaders import JobState, load_job_states
+from .loaders import JobMetadata, JobState, load_job_metadata, load_job_states
 from .paging import PageAt, walk
 from .queries import Params, with_cursor
 from .retry import RetryPolicy
 
-__all__ = ["JobOperations", "JobState", "Page"]
+__all__ = ["JobMetadata", "JobOperations", "JobState", "Page"]
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
 
 T = TypeVar("T")
+Item = TypeVar("Item", bound=_Identified)
 PageOf = tuple[list[T], str | None]
 Page = PageOf[Job]
 _GET_JOB_STATES = api.GET_JOBS.reading(load_job_states)
+_GET_JOB_METADATA = api.GET_JOBS.reading(load_job_metadata)
 
 
 class JobOperations:
@@ -59,16 +67,31 @@ class JobOperations:
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
     ) -> dict[str, JobState] | None:
         """Like `read_many`, read lightly: each listed job's JobState."""
+        return await self._read_by_ids(_GET_JOB_STATES, ids, retry)
+
+    async def read_metadata(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, JobMetadata] | None:
+        """Like `read_many`, each listed job's metadata alone (a tokened clone's sources)."""
+        return await self._read_by_ids(_GET_JOB_METADATA, ids, retry)
+
+    async def _read_by_ids(
+        self,
+        op: api.Operation[[Params], PageOf[Item]],
+        ids: Sequence[str],
+        retry: RetryPolicy | None,
+    ) -> dict[str, Item] | None:
+        """The jobs of `ids` the server lists, read by `op`; None if it lists another."""
         wanted = set(ids)
-        found: dict[str, JobState] = {}
+        found: dict[str, Item] = {}
         params = [*(("ids", i) for i in ids), ("limit", str(len(ids)))]
-        pages = walk(self._http, _page_at(_GET_JOB_STATES, params), retry=retry)
-        async for states in pages:
-            for state in states:
-                if state.id not in wanted:
+        pages = walk(self._http, _page_at(op, params), retry=retry)
+        async for items in pages:
+            for item in items:
+                if item.id not in wanted:
                     await pages.aclose()
                     return None
-                found[state.id] = state
+                found[item.id] = item
             if len(found) >= len(wanted):
                 await pages.aclose()
                 break

@@ -15,6 +15,8 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from rich.console import Console
 
 from .. import PollPolicy, RerunProgress, RerunReport
+from .._batch.outcomes import OutcomeColumns
+from .._batch.types import count_statuses
 from ._base import (
     CLI_POLL,
     EXIT_INCOMPLETE,
@@ -86,7 +88,7 @@ async def run_batch(
     sources are estimated once.
     """
     started = time.monotonic()
-    got: dict[str, RerunOutcome] = {}
+    got = OutcomeColumns()
     unit = None if plan is None else plan.unit
     if plan is not None:
         options["max_cost"] = plan.max_cost
@@ -96,7 +98,7 @@ async def run_batch(
         try:
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:
-                    got[outcome.source_id] = outcome
+                    got.add(outcome)
                     if out is not None:
                         out.write(json.dumps(outcome_json(outcome)) + "\n")
                         out.flush()
@@ -108,10 +110,11 @@ async def run_batch(
                 f"[yellow]interrupted[/]: {len(got):,} of {len(sources):,} sources finished"
             )
             raise
-    ordered = tuple(got[s] for s in sources if s in got)
+    ordered = got.in_order(sources, complete=False)
     final = display.latest
     return RerunReport(
         outcomes=ordered,
+        counts=count_statuses(ordered.statuses()),
         duration=time.monotonic() - started,
         estimated_cost=None if plan is None else plan.estimated,
         actual_cost=None if plan is None else _actual(plan, ordered),
