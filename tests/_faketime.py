@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ionq_async import Job, JobCreated, JobStatus, RetryPolicy
-from ionq_async._core.loaders import JobMetadata, JobState
+from ionq_async._core.loaders import JobMetadata, JobState, Polled, load_job_ends
 from ionq_async._core.serde import load_job
 from ionq_async.errors import SubmissionUnknownError
 
@@ -141,6 +141,14 @@ class FakeOps:
         if self.read_error is not None:
             raise self.read_error
         return {i: JobState(self.raw(i)["status"], self.raw(i)) for i in ids if i in self.ends}
+
+    async def read_ends(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, Polled] | None:
+        states = await self.read_states(ids, retry=retry)
+        if states is None:
+            return None
+        return {s.id: s for s in load_job_ends({"jobs": [s.raw for s in states.values()]})[0]}
 
     async def read_metadata(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None

@@ -711,3 +711,40 @@ def test_tokens_are_distinct_version_4_uuids_and_a_forked_child_draws_its_own() 
     os.close(read)
     os.waitpid(pid, 0)
     assert len(child) == 32 and child != new_token()
+
+
+async def test_a_wait_for_the_job_that_joins_during_a_light_read_gets_the_job() -> None:
+    """Batch watches (states, no Job) are polled lightly; a watch that wants the Job, added
+    while that read is in flight, gets it (its job read alone), and the others their ends."""
+    t = FakeTime()
+    ops = FakeOps(t)
+    ids = [ops.add(ends_at=0.5) for _ in range(3)]
+    poller = make_poller(t, ops)
+    took: dict[str, Any] = {}
+    batch = [
+        poller.watch(i, STEADY, on_state=lambda w, state: took.update({w.job_id: state}))
+        for i in ids
+    ]
+    joined: list[Any] = []
+    light = ops.read_ends
+
+    async def reading(chunk: Any, **kw: Any) -> Any:
+        if not joined:
+            joined.append(poller.watch(ids[0], STEADY))  # a plain wait: wants the Job
+        return await light(chunk, **kw)
+
+    ops.read_ends = reading  # type: ignore[method-assign]
+    job = await t.run(joined_future(joined, t))
+    await t.run(asyncio.sleep(0))
+    await poller.close()
+    assert job.id == ids[0] and job.status == "completed"
+    assert ops.calls["get"] == 1, "the joined job read alone"
+    assert batch[0].future.result() is job, "its batch watch ends with the same Job"
+    assert sorted(took) == sorted(ids[1:]), "the others end by their states"
+    assert all(took[i].ending().status == "completed" for i in ids[1:])
+
+
+async def joined_future(joined: list[Any], t: FakeTime) -> Any:
+    while not joined:
+        await t.sleep(0.1)
+    return await joined[0].future

@@ -301,3 +301,20 @@ def test_the_usual_job_ends_without_a_job_built() -> None:
     assert ending is not None and type(ending.status) is JobStatus
     assert ending == serde.load_ending(usual)
     assert loaders.JobState("failed", usual).ending() == ending
+
+
+def test_a_page_read_for_a_batch_keeps_an_ended_jobs_ending_alone() -> None:
+    ended = {**FULL_JOB, "status": "completed"}
+    running = {**FULL_JOB, "id": "a" * 8 + FULL_JOB["id"][8:], "status": "running"}
+    broken = {**ended, "id": "b" * 8 + FULL_JOB["id"][8:], "submitted_at": "yesterday"}
+    read, _ = loaders.load_job_ends({"jobs": [ended, running, broken]})
+    end, still, bad = read
+    assert isinstance(end, loaders.JobEnd) and end.id == ended["id"]
+    assert end.ending() == loaders.JobState("completed", ended).ending()
+    assert isinstance(still, loaders.JobState) and still.raw is running, "a running job's body"
+    assert isinstance(bad, loaders.JobEnd) and bad.status == "completed"
+    with pytest.raises(ResponseValidationError) as raised:
+        bad.ending()
+    with pytest.raises(ResponseValidationError) as direct:
+        loaders.JobState("completed", broken).ending()
+    assert str(raised.value) == str(direct.value), "the same error the whole body gives"

@@ -76,7 +76,7 @@ async def test_wait_timeout_carries_last_job(fake: FakeIonQ) -> None:
     src = fake.add_job(durations=(5.0, 5.0, 5.0))
     async with fake.client(rate_limit=None) as client:
         with pytest.raises(WaitTimeoutError) as info:
-            await client.jobs.wait(src.id, poll=FAST, timeout=0.15)
+            await client.jobs.wait(src.id, poll=FAST, timeout=0.6)  # a poll answered first
     assert info.value.job is not None
     assert info.value.job.id == src.id
     assert info.value.job.status is JobStatus.SUBMITTED

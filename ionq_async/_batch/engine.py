@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.loaders import Ending, JobMetadata, JobState
+from .._core.loaders import Ending, JobMetadata, Polled
 from .._core.retry import RetryBudget, RetryPolicy
 from .._engine.idempotency import (
     CloneOperations,
@@ -331,7 +331,7 @@ class Rerun:
             return
         self._ended(w, future.result())
 
-    def _on_state(self, watch: Watch, state: JobState) -> None:
+    def _on_state(self, watch: Watch, state: Polled) -> None:
         """The poller's terminal JobState for one awaited clone (its outcome needs no Job)."""
         w = self._waiting.pop(watch.future, None)
         if w is None:

@@ -12,16 +12,18 @@ from typing import Any, NamedTuple, TypeVar
 
 from .._models.answers import CostEstimate, JobsStatusChange, JobStatusChange
 from .._models.api import Backend, Characterization, Session, Usage, Whoami
-from .._models.jobs import Job, JobCost
+from .._models.jobs import Job, JobCost, is_terminal
 from ..errors import ResponseValidationError
 from .fastpath import Ending
 from .serde import load_ending, load_job, load_job_created, load_metadata, structure
 
 __all__ = [
     "Ending",
+    "JobEnd",
     "JobMetadata",
     "JobState",
     "Page",
+    "Polled",
     "load_backend",
     "load_backends",
     "load_characterization",
@@ -29,6 +31,7 @@ __all__ = [
     "load_estimate",
     "load_job_cost",
     "load_job_created",
+    "load_job_ends",
     "load_job_metadata",
     "load_job_named",
     "load_job_states",
@@ -71,6 +74,27 @@ class JobState(NamedTuple):
     def metadata(self) -> dict[str, str] | None:
         """The job's metadata (parsed now), None when it has none."""
         return load_metadata(self.raw.get("metadata"))
+
+
+class JobEnd(NamedTuple):
+    """A job of a `GET /jobs` page that has ended, read for a batch: its ending, not its body."""
+
+    id: str
+    status: str
+    end: Ending | None
+    error: ResponseValidationError | None
+    """Why the job's body is unreadable (`ending()` raises it), when it is."""
+
+    def ending(self) -> Ending:
+        """What `JobState.ending()` gives of the same job (or its error)."""
+        if self.end is None:
+            assert self.error is not None
+            raise self.error
+        return self.end
+
+
+Polled = JobState | JobEnd
+"""A job of a page read by `load_job_ends`."""
 
 
 class JobMetadata(NamedTuple):
@@ -137,6 +161,21 @@ def load_job_states(data: Any, _: object = None) -> tuple[list[JobState], str | 
     A poll builds the full Job only for a job whose status changed (`state.job()`).
     """
     return [JobState(status, item) for status, item in _job_items(data)], _next(data)
+
+
+def load_job_ends(data: Any, _: object = None) -> tuple[list[Polled], str | None]:
+    """A `GET /jobs` page read for a batch's waits: an ended job's `Ending` alone (nothing of
+    its body kept, see `load_job_metadata`), a running job's JobState; the `next` cursor."""
+    found: list[Polled] = []
+    for status, item in _job_items(data):
+        if not is_terminal(status):
+            found.append(JobState(status, item))
+            continue
+        try:
+            found.append(JobEnd(item["id"], status, load_ending(item), None))
+        except ResponseValidationError as exc:
+            found.append(JobEnd(item["id"], status, None, exc))
+    return found, _next(data)
 
 
 def load_job_metadata(data: Any, _: object = None) -> tuple[list[JobMetadata], str | None]:

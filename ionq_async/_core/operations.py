@@ -10,7 +10,14 @@ from .._models.answers import CostEstimate
 from .._models.jobs import Job, JobCost, JobCreated
 from . import api
 from .http import RequestPath
-from .loaders import JobMetadata, JobState, load_job_metadata, load_job_states
+from .loaders import (
+    JobMetadata,
+    JobState,
+    Polled,
+    load_job_ends,
+    load_job_metadata,
+    load_job_states,
+)
 from .paging import PageAt, walk
 from .queries import Params, with_cursor
 from .retry import RetryPolicy
@@ -29,6 +36,7 @@ PageOf = tuple[list[T], str | None]
 Page = PageOf[Job]
 _GET_JOB_STATES = api.GET_JOBS.reading(load_job_states)
 _GET_JOB_METADATA = api.GET_JOBS.reading(load_job_metadata)
+_GET_JOB_ENDS = api.GET_JOBS.reading(load_job_ends)
 
 
 class JobOperations:
@@ -68,6 +76,12 @@ class JobOperations:
     ) -> dict[str, JobState] | None:
         """Like `read_many`, read lightly: each listed job's JobState."""
         return await self._read_by_ids(_GET_JOB_STATES, ids, retry)
+
+    async def read_ends(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> dict[str, Polled] | None:
+        """Like `read_states`, an ended job read into its `Ending` alone (a batch's waits)."""
+        return await self._read_by_ids(_GET_JOB_ENDS, ids, retry)
 
     async def read_metadata(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None

@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from .._core import defaults as d
-from .._core.loaders import JobState
+from .._core.loaders import JobEnd, JobState, Polled
 from .._core.retry import Kind, RetryBudget, RetryPolicy, is_retryable
 from .._models.jobs import Job, check_job_id, is_terminal
 from ..errors import (
@@ -34,7 +34,7 @@ from ..errors import (
 from .callbacks import StatusCallbacks
 from .poll_policy import DEFAULT_POLL, PollPolicy
 from .schedule import Schedule
-from .watch import OnState, OnStatus, Watch, hand_over, resolve, resolve_after
+from .watch import OnState, OnStatus, Watch, all_saw, by_state, hand_over, resolve, resolve_after
 
 __all__ = ["DEFAULT_POLL", "OnStatus", "PollOperations", "PollPolicy", "Poller", "Watch"]
 
@@ -51,7 +51,11 @@ class PollOperations(Protocol):
 
     async def read_states(
         self, ids: Sequence[str], *, retry: RetryPolicy | None = None
-    ) -> dict[str, JobState] | None: ...
+    ) -> Mapping[str, JobState] | None: ...
+
+    async def read_ends(
+        self, ids: Sequence[str], *, retry: RetryPolicy | None = None
+    ) -> Mapping[str, Polled] | None: ...
 
 
 class Poller:
@@ -244,8 +248,10 @@ class Poller:
     async def _poll_chunk(self, chunk: list[str]) -> None:
         if self._batched and len(chunk) > 1:
             self.requests += 1
+            light = all(by_state(self._by_job.get(i, ())) for i in chunk)
+            read = self._ops.read_ends if light else self._ops.read_states
             try:
-                found = await self._ops.read_states(chunk, retry=self._retry)
+                found = await read(chunk, retry=self._retry)
             except IonQError as exc:
                 self._failed(chunk, exc)
                 return
@@ -316,29 +322,29 @@ class Poller:
                 else:
                     self._finish(w, error=error)
 
-    async def _observe_states(self, chunk: list[str], found: dict[str, JobState]) -> None:
+    async def _observe_states(self, chunk: list[str], found: Mapping[str, Polled]) -> None:
         """Reschedule jobs whose status did not change; build a Job only for the others."""
         now = self._clock()
         for job_id in chunk:
             state = found.get(job_id)
-            if state is None:
+            watches = self._by_job.get(job_id)
+            if not watches:
+                continue
+            if state is not None and is_terminal(state.status) and by_state(watches):
+                hand_over(watches, state, self._loop.call_soon)
+                del self._by_job[job_id]
+                self._schedule.ended(len(watches), live=len(self._by_job))
+                continue
+            if state is None or isinstance(state, JobEnd):
+                # Not listed; or read at its end without its body, and a watch that wants
+                # the Job came during the read: read alone.
                 job = await self._get_one(job_id)
                 if job is not None:
                     self._observe(job)
                 continue
-            status = state.status
-            watches = self._by_job.get(job_id)
-            if not watches:
-                continue
-            ended = is_terminal(status)
-            if not ended and all(w.last is not None and w.last.status == status for w in watches):
+            if not is_terminal(state.status) and all_saw(watches, state.status):
                 for w in watches:
                     self._schedule.reschedule(w, now)
-                continue
-            taken = ended and watches[0].on_state is not None  # hand_over checks each watch
-            if taken and hand_over(watches, state, self._loop.call_soon):
-                del self._by_job[job_id]
-                self._schedule.ended(len(watches), live=len(self._by_job))
                 continue
             try:
                 job = state.job()
