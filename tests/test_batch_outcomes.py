@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import pickle
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -320,6 +321,7 @@ async def test_a_report_holds_columns_not_an_object_per_outcome(fake: FakeIonQ) 
     assert report.counts["completed"] == 39 and report.counts["failed"] == 1
     assert len(report.by_status("failed")) == 1 and report.by_status("failed")[0].failure
     assert "40 outcomes" in repr(report.outcomes)
+    assert pickle.loads(pickle.dumps(report)) == report
 
 
 async def test_a_source_with_unreadable_metadata_is_read_alone(fake: FakeIonQ) -> None:

@@ -332,7 +332,7 @@ class Rerun:
         self._ended(w, future.result())
 
     def _on_state(self, watch: Watch, state: Polled) -> None:
-        """The poller's terminal JobState for one awaited clone (its outcome needs no Job)."""
+        """The poller's terminal state (JobEnd or JobState) of one awaited clone: no Job needed."""
         w = self._waiting.pop(watch.future, None)
         if w is None:
             return

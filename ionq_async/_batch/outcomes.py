@@ -121,7 +121,7 @@ class Outcomes(Sequence[RerunOutcome]):
     """A report's outcomes in input order: an immutable sequence of `RerunOutcome`.
 
     Each item is built when read, so two reads give equal, not identical, outcomes. It
-    compares equal to a tuple or list of the same outcomes.
+    compares equal to a tuple or list of the same outcomes, and is pickled as that tuple.
     """
 
     __slots__ = ("_columns", "_order")

@@ -161,8 +161,9 @@ class RequestPath:
                 return self._read(request, raw)
             # Reading a page of 100 jobs builds ~1,000 containers: a collection would start
             # in the middle, walk them and age the half-built page (later collections walk
-            # it again). A light read (a source's metadata) keeps nothing of the page, so,
-            # paused for that synchronous moment, the collector never sees it.
+            # it again). A light read (sources' metadata, a batch's endings) keeps nothing
+            # of the page, so, paused for that synchronous moment, the collector never sees
+            # it. Not switched on if the caller had it off.
             gc.disable()
             try:
                 return self._read(request, raw)
